@@ -1,0 +1,303 @@
+// Package ghl is a Go client for the HighLevel (GoHighLevel / LeadConnector)
+// API v2: contacts, tasks, notes, tags and appointments, with typed errors,
+// pagination iterators and a retry policy that never sends a create twice.
+//
+// Create a client with a token and use its services:
+//
+//	client, err := ghl.NewClient(ghl.WithToken(token), ghl.WithLocation(locationID))
+//	contact, err := client.Contacts.Get(ctx, contactID)
+//
+// Package ghltest provides an in-memory HighLevel server to test against.
+package ghl
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ghlkit/ghl/internal/transport"
+)
+
+// DefaultBaseURL is HighLevel's API host.
+const DefaultBaseURL = "https://services.leadconnectorhq.com"
+
+// APIVersion is the Version header every Contacts and OAuth operation requires.
+const APIVersion = "2021-07-28"
+
+// Version is this SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// Client talks to the HighLevel API. It is safe for concurrent use; create one
+// per token (or token source) and share it.
+type Client struct {
+	// Contacts, Tasks, Notes, Tags and Appointments are the API's resources.
+	Contacts     *ContactsService
+	Tasks        *TasksService
+	Notes        *NotesService
+	Tags         *TagsService
+	Appointments *AppointmentsService
+
+	base     string // base URL without trailing slash
+	location string // default location ID
+	auth     []string
+	tokens   TokenSource
+	agent    []string
+	logger   *slog.Logger
+	retry    RetryPolicy
+	rc       *retryablehttp.Client
+}
+
+// A TokenSource supplies the access token for each attempt of a request.
+// Implementations must be safe for concurrent use.
+type TokenSource interface {
+	AccessToken(ctx context.Context) (string, error)
+}
+
+// RetryPolicy sets how failed attempts are retried. Which failures are
+// retried is fixed by the SDK: see the package documentation.
+type RetryPolicy struct {
+	MaxRetries int           // attempts after the first; 0 disables retries
+	MinWait    time.Duration // first backoff step
+	MaxWait    time.Duration // longest single wait, including a server's Retry-After
+}
+
+// DefaultRetryPolicy is used unless WithRetryPolicy says otherwise.
+var DefaultRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second}
+
+type settings struct {
+	base      string
+	hc        *http.Client
+	token     string
+	tokenSet  bool
+	tokens    TokenSource
+	location  string
+	userAgent string
+	logger    *slog.Logger
+	retry     RetryPolicy
+}
+
+// An Option configures a Client. Options check their input; NewClient returns
+// the first error.
+type Option func(*settings) error
+
+// WithBaseURL sets the API's base URL (default DefaultBaseURL). It must be
+// https, or http on a loopback address (for ghltest and local proxies). A path
+// is kept: requests go below it.
+func WithBaseURL(raw string) Option {
+	return func(s *settings) error {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return invalid("base URL", "%v", err)
+		}
+		if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return invalid("base URL", "%q is not an absolute http(s) URL", raw)
+		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			return invalid("base URL", "plain http is allowed only on loopback, not %q", u.Host)
+		}
+		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return invalid("base URL", "must not carry a query, fragment or user info")
+		}
+		s.base = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithHTTPClient sets the HTTP client that sends each attempt. Its Timeout, if
+// any, applies per attempt. The default has a 60-second timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return invalid("HTTP client", "must not be nil")
+		}
+		s.hc = hc
+		return nil
+	}
+}
+
+// WithToken authenticates with a static bearer token: a Private Integration
+// Token, or an OAuth access token you refresh yourself.
+func WithToken(token string) Option {
+	return func(s *settings) error {
+		if strings.TrimSpace(token) == "" {
+			return invalid("token", "must not be empty")
+		}
+		if strings.ContainsAny(token, " \t\r\n") {
+			return invalid("token", "must not contain white space")
+		}
+		s.token, s.tokenSet = token, true
+		return nil
+	}
+}
+
+// WithTokenSource authenticates with tokens from ts, asked before every attempt.
+func WithTokenSource(ts TokenSource) Option {
+	return func(s *settings) error {
+		if ts == nil {
+			return invalid("token source", "must not be nil")
+		}
+		s.tokens = ts
+		return nil
+	}
+}
+
+// WithLocation sets the default location (sub-account) ID, used by operations
+// that need one when their request does not name it.
+func WithLocation(locationID string) Option {
+	return func(s *settings) error {
+		if r := transport.CheckID(locationID); r != "" {
+			return invalid("locationId", "%s", r)
+		}
+		s.location = locationID
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent, to which the SDK appends its own name.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return invalid("user agent", "must be one line")
+		}
+		s.userAgent = ua
+		return nil
+	}
+}
+
+// WithLogger logs each request (method, path, status, attempts, duration) at
+// debug level and retries at info level. Tokens and headers are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		s.logger = l
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how many times and how patiently failed attempts are
+// retried.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) error {
+		if p.MaxRetries < 0 || p.MinWait < 0 || p.MaxWait < p.MinWait {
+			return invalid("retry policy", "needs MaxRetries >= 0 and 0 <= MinWait <= MaxWait")
+		}
+		s.retry = p
+		return nil
+	}
+}
+
+// NewClient returns a client configured by opts. A token (WithToken or
+// WithTokenSource) is required.
+func NewClient(opts ...Option) (*Client, error) {
+	s := settings{base: DefaultBaseURL, retry: DefaultRetryPolicy}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	if !s.tokenSet && s.tokens == nil {
+		return nil, invalid("token", "set one with WithToken or WithTokenSource")
+	}
+	if s.tokenSet && s.tokens != nil {
+		return nil, errors.New("ghl: WithToken and WithTokenSource are exclusive")
+	}
+	if s.hc == nil {
+		s.hc = defaultHTTPClient()
+	}
+	ua := "ghl-go/" + Version
+	if s.userAgent != "" {
+		ua = s.userAgent + " " + ua
+	}
+	c := &Client{
+		base:     s.base,
+		location: s.location,
+		tokens:   s.tokens,
+		agent:    []string{ua},
+		logger:   s.logger,
+		retry:    s.retry,
+		rc:       transport.New(s.hc, transport.Config{MinWait: s.retry.MinWait, MaxWait: s.retry.MaxWait}),
+	}
+	if s.tokenSet {
+		c.auth = []string{"Bearer " + s.token}
+	}
+	c.Contacts = &ContactsService{c}
+	c.Tasks = &TasksService{c}
+	c.Notes = &NotesService{c}
+	c.Tags = &TagsService{c}
+	c.Appointments = &AppointmentsService{c}
+	return c, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}
+
+// Location returns the client's default location ID ("" if none).
+func (c *Client) Location() string { return c.location }
+
+// String describes the client without its token.
+func (c *Client) String() string { return "ghl.Client{" + c.base + "}" }
+
+// GoString is String, so %#v does not print the token either.
+func (c *Client) GoString() string { return c.String() }
+
+// Response describes the last HTTP answer of a call. Capture it with
+// WithResponse.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Attempts   int    // attempts the call took, 1 when it was not retried
+	Method     string // request method
+	Path       string // request path, without query
+}
+
+// RateLimit parses the answer's rate-limit headers.
+func (r *Response) RateLimit() RateLimit { return parseRateLimit(r.Header) }
+
+// TraceID returns HighLevel's trace ID header, when the answer carried one.
+func (r *Response) TraceID() string { return r.Header.Get("X-Trace-Id") }
+
+// A CallOption changes one call.
+type CallOption func(*callSettings)
+
+type callSettings struct {
+	resp    *Response
+	retries int
+}
+
+// WithResponse stores the call's last HTTP answer in r, also when the call
+// fails with an API error.
+func WithResponse(r *Response) CallOption {
+	return func(cs *callSettings) { cs.resp = r }
+}
+
+// WithMaxRetries overrides the client's retry count for one call.
+func WithMaxRetries(n int) CallOption {
+	return func(cs *callSettings) {
+		if n >= 0 {
+			cs.retries = n
+		}
+	}
+}
+
+// Ptr returns a pointer to v, for the optional fields of requests.
+func Ptr[T any](v T) *T { return &v }

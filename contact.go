@@ -1,0 +1,151 @@
+package ghl
+
+import "encoding/json"
+
+// Contact is a HighLevel contact. It holds the union of the fields the API
+// returns from get, create, update, upsert, search and list, so one type
+// serves every answer; fields an answer did not carry stay zero.
+type Contact struct {
+	ID                    string          `json:"id"`
+	LocationID            string          `json:"locationId,omitempty"`
+	Name                  string          `json:"name,omitempty"`
+	FirstName             string          `json:"firstName,omitempty"`
+	LastName              string          `json:"lastName,omitempty"`
+	FirstNameLowerCase    string          `json:"firstNameLowerCase,omitempty"`
+	LastNameLowerCase     string          `json:"lastNameLowerCase,omitempty"`
+	FullNameLowerCase     string          `json:"fullNameLowerCase,omitempty"`
+	Email                 string          `json:"email,omitempty"`
+	EmailLowerCase        string          `json:"emailLowerCase,omitempty"`
+	Phone                 string          `json:"phone,omitempty"` // E.164
+	CompanyName           string          `json:"companyName,omitempty"`
+	Timezone              string          `json:"timezone,omitempty"` // IANA name
+	DND                   bool            `json:"dnd"`
+	DNDSettings           *DNDSettings    `json:"dndSettings,omitempty"`
+	Type                  string          `json:"type,omitempty"` // e.g. "lead", "customer"
+	Source                string          `json:"source,omitempty"`
+	AssignedTo            string          `json:"assignedTo,omitempty"` // user ID
+	Address1              string          `json:"address1,omitempty"`
+	City                  string          `json:"city,omitempty"`
+	State                 string          `json:"state,omitempty"`
+	Country               string          `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	PostalCode            string          `json:"postalCode,omitempty"`
+	Website               string          `json:"website,omitempty"`
+	Gender                string          `json:"gender,omitempty"`
+	Tags                  []string        `json:"tags,omitempty"`
+	DateOfBirth           Time            `json:"dateOfBirth,omitzero"`
+	BirthMonth            int             `json:"birthMonth,omitempty"`
+	BirthDay              int             `json:"birthDay,omitempty"`
+	DateAdded             Time            `json:"dateAdded,omitzero"`
+	DateUpdated           Time            `json:"dateUpdated,omitzero"`
+	LastActivity          Time            `json:"lastActivity,omitzero"`
+	LastSessionActivityAt Time            `json:"lastSessionActivityAt,omitzero"`
+	Attachments           json.RawMessage `json:"attachments,omitempty"` // a string or an array, depending on the endpoint
+	SSN                   string          `json:"ssn,omitempty"`
+	Keyword               string          `json:"keyword,omitempty"`
+	CustomFields          []CustomField   `json:"customFields,omitempty"`
+	BusinessID            string          `json:"businessId,omitempty"`
+	AttributionSource     *Attribution    `json:"attributionSource,omitempty"`
+	LastAttributionSource *Attribution    `json:"lastAttributionSource,omitempty"`
+	Attributions          []Attribution   `json:"attributions,omitempty"`
+	VisitorID             string          `json:"visitorId,omitempty"`
+	Followers             StringList      `json:"followers,omitempty"`
+	Deleted               bool            `json:"deleted,omitempty"`
+	BounceEmail           bool            `json:"bounceEmail,omitempty"`
+	UnsubscribeEmail      bool            `json:"unsubscribeEmail,omitempty"`
+	Offers                []string        `json:"offers,omitempty"`
+	Products              []string        `json:"products,omitempty"`
+	// SearchAfter is the cursor a search hit carries; send it back in
+	// SearchRequest.SearchAfter to continue after this contact.
+	SearchAfter json.RawMessage `json:"searchAfter,omitempty"`
+}
+
+// CustomField returns the contact's value for the custom field with this ID.
+func (c *Contact) CustomField(id string) (CustomField, bool) {
+	for _, f := range c.CustomFields {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return CustomField{}, false
+}
+
+// CreateContactRequest is the body of Contacts.Create (CreateContactDto).
+// Optional fields are pointers: leave them nil to not send them.
+type CreateContactRequest struct {
+	// LocationID defaults to the client's location.
+	LocationID         string              `json:"locationId"`
+	FirstName          *string             `json:"firstName,omitempty"`
+	LastName           *string             `json:"lastName,omitempty"`
+	Name               *string             `json:"name,omitempty"`
+	Email              *string             `json:"email,omitempty"`
+	Phone              *string             `json:"phone,omitempty"`
+	Gender             *string             `json:"gender,omitempty"`
+	Address1           *string             `json:"address1,omitempty"`
+	City               *string             `json:"city,omitempty"`
+	State              *string             `json:"state,omitempty"`
+	PostalCode         *string             `json:"postalCode,omitempty"`
+	Country            *string             `json:"country,omitempty"`
+	Website            *string             `json:"website,omitempty"`
+	Timezone           *string             `json:"timezone,omitempty"`
+	CompanyName        *string             `json:"companyName,omitempty"`
+	Source             *string             `json:"source,omitempty"`
+	AssignedTo         *string             `json:"assignedTo,omitempty"`
+	DateOfBirth        *string             `json:"dateOfBirth,omitempty"` // e.g. "1990-05-17"
+	DND                *bool               `json:"dnd,omitempty"`
+	DNDSettings        *DNDSettings        `json:"dndSettings,omitempty"`
+	InboundDNDSettings *InboundDNDSettings `json:"inboundDndSettings,omitempty"`
+	Tags               []string            `json:"tags,omitempty"`
+	CustomFields       []CustomFieldInput  `json:"customFields,omitempty"`
+}
+
+func (r *CreateContactRequest) check() error {
+	if err := checkDND(r.DNDSettings, r.InboundDNDSettings); err != nil {
+		return err
+	}
+	if err := checkTags("tags", r.Tags); err != nil {
+		return err
+	}
+	return checkCustomFields(r.CustomFields)
+}
+
+// UpsertContactRequest is the body of Contacts.Upsert (UpsertContactDto).
+type UpsertContactRequest struct {
+	CreateContactRequest
+	// CreateNewIfDuplicateAllowed, when true on a location that allows
+	// duplicates, always creates a new contact instead of matching.
+	CreateNewIfDuplicateAllowed *bool `json:"createNewIfDuplicateAllowed,omitempty"`
+}
+
+// UpdateContactRequest is the body of Contacts.Update (UpdateContactDto).
+// Nil fields are left as they are.
+type UpdateContactRequest struct {
+	FirstName          *string             `json:"firstName,omitempty"`
+	LastName           *string             `json:"lastName,omitempty"`
+	Name               *string             `json:"name,omitempty"`
+	Email              *string             `json:"email,omitempty"`
+	Phone              *string             `json:"phone,omitempty"`
+	Address1           *string             `json:"address1,omitempty"`
+	City               *string             `json:"city,omitempty"`
+	State              *string             `json:"state,omitempty"`
+	PostalCode         *string             `json:"postalCode,omitempty"`
+	Country            *string             `json:"country,omitempty"`
+	Website            *string             `json:"website,omitempty"`
+	Timezone           *string             `json:"timezone,omitempty"`
+	Source             *string             `json:"source,omitempty"`
+	AssignedTo         *string             `json:"assignedTo,omitempty"`
+	DateOfBirth        *string             `json:"dateOfBirth,omitempty"`
+	DND                *bool               `json:"dnd,omitempty"`
+	DNDSettings        *DNDSettings        `json:"dndSettings,omitempty"`
+	InboundDNDSettings *InboundDNDSettings `json:"inboundDndSettings,omitempty"`
+	// Tags, when non-nil, REPLACES all of the contact's tags ([]string{}
+	// removes them all). To add or remove some, use the Tags service.
+	Tags         []string           `json:"tags,omitzero"`
+	CustomFields []CustomFieldInput `json:"customFields,omitempty"`
+}
+
+// UpsertResult is the answer of Contacts.Upsert.
+type UpsertResult struct {
+	Contact Contact
+	Created bool   // the API's "new": true when no existing contact matched
+	TraceID string // HighLevel's trace ID for the call
+}

@@ -1,0 +1,228 @@
+package ghl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl/internal/transport"
+)
+
+// Sentinels for errors.Is. Every *APIError matches the sentinel of its status
+// class, so callers can branch without caring about the concrete type:
+//
+//	if errors.Is(err, ghl.ErrNotFound) { ... }
+var (
+	// ErrNotFound: the resource does not exist (HTTP 404).
+	ErrNotFound = errors.New("ghl: not found")
+	// ErrUnauthorized: the token is missing, invalid or expired (HTTP 401).
+	ErrUnauthorized = errors.New("ghl: unauthorized")
+	// ErrForbidden: the token may not touch this resource or location (HTTP 403).
+	ErrForbidden = errors.New("ghl: forbidden")
+	// ErrRateLimited: the burst or daily rate limit was hit (HTTP 429).
+	ErrRateLimited = errors.New("ghl: rate limited")
+	// ErrDuplicateContact: the location refuses duplicate contacts and one
+	// already matches; errors.As with *DuplicateContactError gives its ID.
+	ErrDuplicateContact = errors.New("ghl: duplicate contact")
+	// ErrReauthRequired: the refresh token is spent or revoked; the user must
+	// install the app again.
+	ErrReauthRequired = errors.New("ghl: re-authorization required")
+	// ErrInvalidInput: the call was refused before anything was sent;
+	// errors.As with *InputError names the field.
+	ErrInvalidInput = errors.New("ghl: invalid input")
+)
+
+// InputError reports a call refused before any request was sent.
+type InputError struct {
+	Field  string // the offending field or parameter, as named on the wire
+	Reason string
+}
+
+func (e *InputError) Error() string {
+	return "ghl: invalid " + e.Field + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+func invalid(field, format string, args ...any) error {
+	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// APIError is a non-2xx answer from HighLevel. It never carries the token or
+// the query string of the request.
+type APIError struct {
+	StatusCode int      // HTTP status
+	Messages   []string // the body's "message", which the API sends as a string or an array
+	ErrorText  string   // the body's "error" field, e.g. "Unprocessable Entity"
+	TraceID    string   // HighLevel's trace ID, when the answer carried one
+	Method     string   // request method
+	Path       string   // request path, without query
+	Body       []byte   // the raw body (capped), for answers the SDK does not model
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("ghl: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if len(e.Messages) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Messages, "; "))
+	} else if e.ErrorText != "" {
+		b.WriteString(": ")
+		b.WriteString(e.ErrorText)
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (trace ")
+		b.WriteString(e.TraceID)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Message returns the messages joined into one line.
+func (e *APIError) Message() string { return strings.Join(e.Messages, "; ") }
+
+// Is matches the sentinel of the error's status.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// DuplicateContactError is the 400 answer of a location that does not allow
+// duplicated contacts. ContactID is the existing contact, so a caller can
+// update it instead of creating one.
+type DuplicateContactError struct {
+	*APIError
+	ContactID     string // meta.contactId
+	ContactName   string // meta.contactName
+	MatchingField string // meta.matchingField, e.g. "email" or "phone"
+}
+
+// Is matches ErrDuplicateContact as well as the APIError sentinels.
+func (e *DuplicateContactError) Is(target error) bool {
+	return target == ErrDuplicateContact || e.APIError.Is(target)
+}
+
+// Unwrap returns the underlying *APIError.
+func (e *DuplicateContactError) Unwrap() error { return e.APIError }
+
+// RateLimitError is a 429 answer, with the rate-limit state it carried.
+type RateLimitError struct {
+	*APIError
+	RateLimit  RateLimit     // the X-RateLimit-* headers of the answer
+	RetryAfter time.Duration // how long the server asked to wait (0 if it did not say)
+	Daily      bool          // the daily budget is spent; retrying before it resets is pointless
+}
+
+// Unwrap returns the underlying *APIError.
+func (e *RateLimitError) Unwrap() error { return e.APIError }
+
+// Error adds the rate-limit scope to the API error text.
+func (e *RateLimitError) Error() string {
+	s := e.APIError.Error()
+	if e.Daily {
+		return s + " [daily limit spent]"
+	}
+	if e.RetryAfter > 0 {
+		return s + " [retry after " + e.RetryAfter.String() + "]"
+	}
+	return s
+}
+
+// errorBody is the union of HighLevel's error shapes (BadRequestDTO,
+// UnauthorizedDTO, UnprocessableDTO and the duplicate-contact answer).
+type errorBody struct {
+	Message messages `json:"message"`
+	Error   string   `json:"error"`
+	TraceID string   `json:"traceId"`
+	Meta    struct {
+		ContactID     string `json:"contactId"`
+		ContactName   string `json:"contactName"`
+		MatchingField string `json:"matchingField"`
+	} `json:"meta"`
+}
+
+// messages decodes "message" sent as a string or as an array of strings.
+type messages []string
+
+func (m *messages) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*m = nil
+	case b[0] == '[':
+		var raw []json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		out := make([]string, 0, len(raw))
+		for _, r := range raw {
+			var s string
+			if json.Unmarshal(r, &s) != nil {
+				s = string(r)
+			}
+			out = append(out, s)
+		}
+		*m = out
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*m = messages{s}
+	default:
+		*m = messages{string(b)}
+	}
+	return nil
+}
+
+// newAPIError builds the typed error for a non-2xx answer.
+func newAPIError(method, path string, status int, h http.Header, body []byte) error {
+	e := &APIError{StatusCode: status, Method: method, Path: path, Body: body}
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil {
+		e.Messages, e.ErrorText, e.TraceID = eb.Message, eb.Error, eb.TraceID
+	} else if t := strings.TrimSpace(string(body)); t != "" {
+		// A proxy's HTML or text page: keep a short, single-line excerpt.
+		e.Messages = []string{excerpt(t, 200)}
+	}
+	if e.TraceID == "" {
+		e.TraceID = h.Get("X-Trace-Id")
+	}
+	switch {
+	case status == http.StatusBadRequest && eb.Meta.ContactID != "":
+		return &DuplicateContactError{APIError: e, ContactID: eb.Meta.ContactID,
+			ContactName: eb.Meta.ContactName, MatchingField: eb.Meta.MatchingField}
+	case status == http.StatusTooManyRequests:
+		ra, _ := transport.RetryAfter(h, time.Now())
+		return &RateLimitError{APIError: e, RateLimit: parseRateLimit(h), RetryAfter: ra,
+			Daily: transport.DailyExhausted(h)}
+	}
+	return e
+}
+
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,271 @@
+// Package transport holds the retry machinery behind every ghl request: the
+// policy that decides whether an attempt may be sent again, the backoff between
+// attempts, and the per-call state the two share.
+//
+// It is built on go-retryablehttp, with a policy owned by the SDK: that
+// library's defaults retry every POST, and a create that may already have
+// reached HighLevel must not be sent twice.
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// MaxErrorBody caps how much of a non-2xx answer is kept for the error.
+const MaxErrorBody = 64 << 10
+
+// Call is the state of one SDK call across its attempts. The request path
+// creates one per call and hands it to the policy through the context.
+type Call struct {
+	// Retryable says the operation may be sent again after an attempt that may
+	// have reached the server (a transport error mid-flight, 408, 5xx). A call
+	// that is not retryable is still resent when the attempt provably did not
+	// reach the server (the connection was never made) or the server refused it
+	// with a 429.
+	Retryable bool
+	// MaxRetries is how many attempts may follow the first.
+	MaxRetries int
+	// MaxWait is the longest single wait between attempts. A Retry-After
+	// longer than this ends the retries: the caller gets the 429 at once
+	// rather than a second refusal later.
+	MaxWait time.Duration
+	// Authorize, when set, refreshes the Authorization header before a retry.
+	Authorize func(*http.Request) error
+
+	// Attempts counts the attempts made so far.
+	Attempts int
+	// Last is the last non-2xx answer that was retried, with its body kept
+	// in LastBody, so an error after the retries can still describe it.
+	Last     *http.Response
+	LastBody []byte
+}
+
+type callKey struct{}
+
+// WithCall returns ctx carrying call.
+func WithCall(ctx context.Context, call *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, call)
+}
+
+// CallFrom returns the call carried by ctx, or nil.
+func CallFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Config is the client-wide part of the retry policy.
+type Config struct {
+	MinWait time.Duration
+	MaxWait time.Duration
+}
+
+// New returns a retrying client around hc with the SDK's policy.
+func New(hc *http.Client, cfg Config) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryWaitMin: cfg.MinWait,
+		RetryWaitMax: cfg.MaxWait,
+		// The per-call policy decides when to stop; this is only a backstop.
+		RetryMax:     math.MaxInt32,
+		CheckRetry:   CheckRetry,
+		Backoff:      Backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		PrepareRetry: prepareRetry,
+	}
+}
+
+// CheckRetry is the SDK's retry policy; see Call for the rules.
+func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	call := CallFrom(ctx)
+	if call == nil {
+		return false, nil
+	}
+	call.Attempts++
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	if !shouldRetry(call, resp, err) || call.Attempts > call.MaxRetries {
+		return false, nil
+	}
+	if resp != nil {
+		// Keep the answer: retryablehttp drains it before waiting, and if the
+		// wait is cancelled the caller must still learn what the server said.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		call.Last, call.LastBody = resp, body
+	}
+	return true, nil
+}
+
+func shouldRetry(call *Call, resp *http.Response, err error) bool {
+	if err != nil {
+		if NotSent(err) {
+			return true
+		}
+		return call.Retryable && transient(err)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		if DailyExhausted(resp.Header) {
+			return false
+		}
+		if ra, ok := RetryAfter(resp.Header, time.Now()); ok && ra > call.MaxWait {
+			return false
+		}
+		return true
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return call.Retryable
+	}
+	return false
+}
+
+// NotSent reports whether err proves the request never reached the server:
+// the connection could not be made (refused, unreachable, no such host).
+func NotSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// transient reports whether a transport error may pass on a second try.
+// Certificate problems will not. The caller's own cancelled context never
+// gets here: CheckRetry stops first.
+func transient(err error) bool {
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		verify      *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknownAuth), errors.As(err, &hostname),
+		errors.As(err, &invalid), errors.As(err, &verify):
+		return false
+	}
+	return true
+}
+
+// Backoff is the wait before the next attempt: the server's Retry-After when
+// it sent one, else the rate-limit window when the burst budget is spent,
+// else exponential backoff with jitter. Every wait is capped at max.
+func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if ra, ok := RetryAfter(resp.Header, time.Now()); ok {
+			return capAt(ra, max)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if w, ok := WindowWait(resp.Header); ok {
+				return capAt(w, max)
+			}
+		}
+	}
+	return Exponential(min, max, attempt, rand.Float64())
+}
+
+// Exponential returns min·2^attempt capped at max, with "equal jitter": half
+// of it fixed and half drawn from r in [0,1), so that many clients that failed
+// together do not retry together.
+func Exponential(min, max time.Duration, attempt int, r float64) time.Duration {
+	if min <= 0 {
+		return 0
+	}
+	d := max
+	if attempt < 32 {
+		if v := min << uint(attempt); v > 0 && v < max {
+			d = v
+		}
+	}
+	half := d / 2
+	return half + time.Duration(r*float64(d-half))
+}
+
+func capAt(d, max time.Duration) time.Duration {
+	if d > max {
+		return max
+	}
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// RetryAfter parses a Retry-After header given in seconds or as an HTTP date.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 || math.IsNaN(s) || s > 1e9 {
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// WindowWait is the burst window the server announced, when it also said the
+// window's budget is spent.
+func WindowWait(h http.Header) (time.Duration, bool) {
+	rem, ok := headerInt(h, "X-Ratelimit-Remaining")
+	if !ok || rem > 0 {
+		return 0, false
+	}
+	ms, ok := headerInt(h, "X-Ratelimit-Interval-Milliseconds")
+	if !ok || ms <= 0 {
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// DailyExhausted reports whether the answer says the daily budget is spent;
+// waiting seconds will not help then.
+func DailyExhausted(h http.Header) bool {
+	rem, ok := headerInt(h, "X-Ratelimit-Daily-Remaining")
+	return ok && rem <= 0
+}
+
+func headerInt(h http.Header, key string) (int64, bool) {
+	v := h.Get(key)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+func prepareRetry(req *http.Request) error {
+	call := CallFrom(req.Context())
+	if call == nil || call.Authorize == nil {
+		return nil
+	}
+	// The previous attempt's request shares this header map; give the retry
+	// its own before changing it.
+	req.Header = req.Header.Clone()
+	return call.Authorize(req)
+}

@@ -1,0 +1,96 @@
+package ghl
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+)
+
+// Time is a timestamp as HighLevel sends it. The API uses several formats
+// (ISO 8601 with or without milliseconds or zone, "2006-01-02 15:04:05",
+// plain dates, epoch milliseconds); Time accepts all of them. A value it
+// cannot read never fails the answer: Time is then zero and Raw keeps the text.
+type Time struct {
+	time.Time
+	Raw string // the text as sent, when it could not be parsed
+}
+
+// layouts are tried in order. Zone-less layouts are read as UTC.
+var layouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+	"2006/01/02",
+}
+
+// ParseTime reads s in any format the API uses.
+func ParseTime(s string) (Time, bool) {
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return Time{Time: t}, true
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return Time{Time: epoch(n)}, true
+	}
+	return Time{Raw: s}, false
+}
+
+// epoch reads seconds or milliseconds since 1970, told apart by size.
+func epoch(n int64) time.Time {
+	if n > 1e11 || n < -1e11 {
+		return time.UnixMilli(n).UTC()
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// UnmarshalJSON accepts a string in any API format, a number of epoch
+// milliseconds, or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	*t = Time{}
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	if b[0] == '"' {
+		s := string(bytes.Trim(b, `"`))
+		if s == "" {
+			return nil
+		}
+		*t, _ = ParseTime(s)
+		return nil
+	}
+	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+		t.Time = epoch(int64(f))
+		return nil
+	}
+	t.Raw = string(b)
+	return nil
+}
+
+// MarshalJSON writes ISO 8601 in UTC with milliseconds, as the API does; an
+// unparsed value is written back as it came.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.Time.IsZero() {
+		if t.Raw != "" {
+			return strconv.AppendQuote(nil, t.Raw), nil
+		}
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, 26)
+	b = append(b, '"')
+	b = t.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	return append(b, '"'), nil
+}
+
+// IsZero reports whether the API sent no usable time.
+func (t Time) IsZero() bool { return t.Time.IsZero() }
+
+// String formats the time as RFC 3339, or returns the raw text.
+func (t Time) String() string {
+	if t.Time.IsZero() {
+		return t.Raw
+	}
+	return t.Time.Format(time.RFC3339Nano)
+}
