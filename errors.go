@@ -17,7 +17,8 @@ import (
 //
 //	if errors.Is(err, ghl.ErrNotFound) { ... }
 var (
-	// ErrNotFound: the resource does not exist (HTTP 404).
+	// ErrNotFound: the resource does not exist: HTTP 404, or the 400 whose
+	// message says "... not found" that some endpoints send instead.
 	ErrNotFound = errors.New("ghl: not found")
 	// ErrUnauthorized: the token is missing, invalid or expired (HTTP 401).
 	ErrUnauthorized = errors.New("ghl: unauthorized")
@@ -95,7 +96,9 @@ func (e *APIError) Message() string { return strings.Join(e.Messages, "; ") }
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return e.StatusCode == http.StatusNotFound ||
+			(e.StatusCode == http.StatusBadRequest && len(e.Messages) == 1 &&
+				strings.HasSuffix(strings.ToLower(e.Messages[0]), "not found"))
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:

@@ -32,6 +32,8 @@ func TestErrorShapes(t *testing.T) {
 			sentinel: ghl.ErrForbidden, messages: []string{"The token does not have access to this location."}},
 		{name: "404", status: 404, body: `{"statusCode":404,"message":"Contact not found"}`,
 			sentinel: ghl.ErrNotFound, messages: []string{"Contact not found"}},
+		{name: "400 not found", status: 400, body: `{"statusCode":400,"message":"Contact not found"}`,
+			sentinel: ghl.ErrNotFound, messages: []string{"Contact not found"}},
 		{name: "422 array message", status: 422, body: `{"statusCode":422,"message":["email must be an email","phone should not exist"],"error":"Unprocessable Entity"}`,
 			messages: []string{"email must be an email", "phone should not exist"},
 			check: func(t *testing.T, err error) {

@@ -187,6 +187,7 @@ type SearchResult struct {
 	Total    int // matches in all
 	// SearchAfter is the cursor of the page's last hit; nil when the API sent none.
 	SearchAfter json.RawMessage
+	TraceID     string // HighLevel's trace ID for the call
 }
 
 // Search returns one page of contacts matching req. POST /contacts/search
@@ -206,11 +207,12 @@ func (s *ContactsService) Search(ctx context.Context, req SearchRequest, opts ..
 	var out struct {
 		Contacts []Contact `json:"contacts"`
 		Total    int       `json:"total"`
+		TraceID  string    `json:"traceId"`
 	}
 	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/search", body: &req, retryable: true}, &out, opts); err != nil {
 		return nil, err
 	}
-	res := &SearchResult{Contacts: out.Contacts, Total: out.Total}
+	res := &SearchResult{Contacts: out.Contacts, Total: out.Total, TraceID: out.TraceID}
 	if n := len(out.Contacts); n > 0 {
 		res.SearchAfter = out.Contacts[n-1].SearchAfter
 	}

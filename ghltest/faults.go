@@ -1,0 +1,45 @@
+package ghltest
+
+import "time"
+
+// Fault changes the server's answer to the next matching requests.
+type Fault struct {
+	Method string // "" matches any method
+	Path   string // path.Match pattern, e.g. "/contacts/*"; "" matches any path
+	Times  int    // how many matching requests; 0 means 1
+
+	Latency    time.Duration // wait this long before answering
+	Status     int           // answer this status without processing the request
+	Body       string        // the body of a Status answer
+	RetryAfter string        // Retry-After header of a Status answer
+	DropBefore bool          // close the connection before processing (the request has no effect)
+	DropAfter  bool          // process the request, then close the connection without answering
+	Truncate   bool          // process the request, then send half of the answer's body
+}
+
+// Inject arms f for the next f.Times matching requests.
+func (s *Server) Inject(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &f)
+	s.mu.Unlock()
+}
+
+// takeFault returns and counts down the first fault matching the request.
+func (s *Server) takeFault(method, path string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if matches(f.Method, f.Path, method, path) {
+			f.Times--
+			if f.Times == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+			c := *f
+			return &c
+		}
+	}
+	return nil
+}

@@ -1,0 +1,696 @@
+package ghltest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl"
+)
+
+var (
+	createKeys = []string{"firstName", "lastName", "name", "email", "locationId", "gender", "phone", "address1", "city",
+		"state", "postalCode", "website", "timezone", "dnd", "dndSettings", "inboundDndSettings", "tags", "customFields",
+		"source", "dateOfBirth", "country", "companyName", "assignedTo"}
+	upsertKeys = append(slices.Clone(createKeys), "createNewIfDuplicateAllowed")
+	updateKeys = slices.DeleteFunc(slices.Clone(createKeys), func(k string) bool {
+		return k == "locationId" || k == "gender" || k == "companyName"
+	})
+	taskKeys = []string{"title", "body", "dueDate", "completed", "assignedTo"}
+	noteKeys = []string{"userId", "body", "title", "color", "pinned"}
+)
+
+const forbidden = "The token does not have access to this location."
+
+// decode reads a JSON body, refusing properties the operation's DTO does not
+// declare, as the API's validation does.
+func (c *call) decode(v any, allowed ...string) (reply, bool) {
+	if len(strings.TrimSpace(string(c.body))) == 0 {
+		return reply{}, true
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c.body, &m); err != nil {
+		return errReply(http.StatusBadRequest, "Unexpected token in JSON body"), false
+	}
+	var bad []string
+	for k := range m {
+		if !slices.Contains(allowed, k) {
+			bad = append(bad, "property "+k+" should not exist")
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return unprocessable(bad...), false
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return unprocessable(err.Error()), false
+	}
+	return reply{}, true
+}
+
+// has reports whether the JSON body has the key.
+func (c *call) has(key string) bool {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(c.body, &m)
+	_, ok := m[key]
+	return ok
+}
+
+// location checks that id names the token's location. Callers hold s.mu.
+func (c *call) location(id string) (*location, reply, bool) {
+	if id == "" {
+		return nil, unprocessable("locationId should not be empty", "locationId must be a string"), false
+	}
+	if id != c.tok.location {
+		return nil, errReply(http.StatusForbidden, forbidden), false
+	}
+	l := c.s.locations[id]
+	if l == nil {
+		return nil, errReply(http.StatusForbidden, forbidden), false
+	}
+	return l, reply{}, true
+}
+
+// contact finds the path's contact in the token's location. Callers hold s.mu.
+func (c *call) contact() (*location, *contact, reply, bool) {
+	id := c.params["contactId"]
+	l := c.s.locations[c.tok.location]
+	if ct := l.byID[id]; ct != nil {
+		return l, ct, reply{}, true
+	}
+	for _, other := range c.s.locations {
+		if other.byID[id] != nil {
+			return nil, nil, errReply(http.StatusForbidden, forbidden), false
+		}
+	}
+	return nil, nil, errReply(http.StatusNotFound, "Contact not found"), false
+}
+
+func (s *Server) stamp() ghl.Time { return ghl.Time{Time: s.now().UTC().Truncate(time.Millisecond)} }
+
+// checkContactInput validates what the API validates on contact bodies.
+func checkContactInput(r *ghl.CreateContactRequest) []string {
+	var msgs []string
+	if r.Email != nil && *r.Email != "" {
+		at := strings.IndexByte(*r.Email, '@')
+		if at < 1 || !strings.Contains((*r.Email)[at:], ".") {
+			msgs = append(msgs, "email must be an email")
+		}
+	}
+	if r.Phone != nil && *r.Phone != "" {
+		digits := 0
+		for _, ch := range *r.Phone {
+			switch {
+			case ch >= '0' && ch <= '9':
+				digits++
+			case strings.ContainsRune("+ ()-.", ch):
+			default:
+				digits = -100
+			}
+		}
+		if digits < 7 {
+			msgs = append(msgs, "phone must be a valid phone number")
+		}
+	}
+	for i, f := range r.CustomFields {
+		if f.ID == "" && f.Key == "" {
+			msgs = append(msgs, "customFields."+strconv.Itoa(i)+".id should not be empty")
+		}
+	}
+	if d := r.DNDSettings; d != nil {
+		for _, st := range []*ghl.DNDSetting{d.Call, d.Email, d.SMS, d.WhatsApp, d.GMB, d.FB} {
+			if st != nil && st.Status != "active" && st.Status != "inactive" && st.Status != "permanent" {
+				msgs = append(msgs, "dndSettings status must be one of the following values: active, inactive, permanent")
+			}
+		}
+	}
+	return msgs
+}
+
+// apply writes the set fields of r onto ct.
+func apply(ct *ghl.Contact, r *ghl.CreateContactRequest, now ghl.Time) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&ct.FirstName, r.FirstName)
+	set(&ct.LastName, r.LastName)
+	set(&ct.Email, r.Email)
+	set(&ct.Phone, r.Phone)
+	set(&ct.Gender, r.Gender)
+	set(&ct.Address1, r.Address1)
+	set(&ct.City, r.City)
+	set(&ct.State, r.State)
+	set(&ct.PostalCode, r.PostalCode)
+	set(&ct.Country, r.Country)
+	set(&ct.Website, r.Website)
+	set(&ct.Timezone, r.Timezone)
+	set(&ct.CompanyName, r.CompanyName)
+	set(&ct.Source, r.Source)
+	set(&ct.AssignedTo, r.AssignedTo)
+	if r.Name != nil && r.FirstName == nil && r.LastName == nil {
+		first, last, _ := strings.Cut(*r.Name, " ")
+		ct.FirstName, ct.LastName = first, last
+	}
+	ct.Name = strings.TrimSpace(ct.FirstName + " " + ct.LastName)
+	ct.FirstNameLowerCase = strings.ToLower(ct.FirstName)
+	ct.LastNameLowerCase = strings.ToLower(ct.LastName)
+	ct.FullNameLowerCase = strings.ToLower(ct.Name)
+	ct.EmailLowerCase = strings.ToLower(ct.Email)
+	if r.DateOfBirth != nil {
+		ct.DateOfBirth, _ = ghl.ParseTime(*r.DateOfBirth)
+	}
+	if r.DND != nil {
+		ct.DND = *r.DND
+	}
+	if r.DNDSettings != nil {
+		d := *r.DNDSettings
+		ct.DNDSettings = &d
+	}
+	if r.Tags != nil {
+		ct.Tags = dedupe(r.Tags)
+	}
+	if r.CustomFields != nil {
+		fields := slices.Clone(ct.CustomFields)
+		for _, in := range r.CustomFields {
+			id := in.ID
+			if id == "" {
+				id = in.Key
+			}
+			raw, _ := json.Marshal(in.Value)
+			i := slices.IndexFunc(fields, func(f ghl.CustomField) bool { return f.ID == id })
+			if i < 0 {
+				fields = append(fields, ghl.CustomField{ID: id, Value: raw})
+			} else {
+				fields[i] = ghl.CustomField{ID: id, Value: raw}
+			}
+		}
+		ct.CustomFields = fields
+	}
+	ct.DateUpdated = now
+}
+
+// dedupe returns tags without repeats, in first-seen order.
+func dedupe(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func duplicate(existing *contact, field string) reply {
+	return jsonReply(http.StatusBadRequest, map[string]any{
+		"statusCode": http.StatusBadRequest, "message": "This location does not allow duplicated contacts.",
+		"meta": map[string]any{"contactId": existing.ID, "contactName": existing.Name, "matchingField": field}})
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// newContact stores a contact built from r. Callers hold s.mu.
+func (c *call) newContact(l *location, r *ghl.CreateContactRequest) *contact {
+	now := c.s.stamp()
+	ct := &contact{Contact: ghl.Contact{ID: c.s.newID(), LocationID: l.id, Type: "lead", DateAdded: now, Tags: []string{}},
+		campaigns: map[string]bool{}, workflows: map[string]string{}}
+	apply(&ct.Contact, r, now)
+	l.insert(ct)
+	return ct
+}
+
+func createContact(c *call) reply {
+	var r ghl.CreateContactRequest
+	if rep, ok := c.decode(&r, createKeys...); !ok {
+		return rep
+	}
+	if msgs := checkContactInput(&r); len(msgs) > 0 {
+		return unprocessable(msgs...)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(r.LocationID)
+	if !ok {
+		return rep
+	}
+	if !l.allowDuplicates {
+		if m, field := l.findMatch(str(r.Email), str(r.Phone), ""); m != nil {
+			return duplicate(m, field)
+		}
+	}
+	ct := c.newContact(l, &r)
+	return jsonReply(http.StatusCreated, map[string]any{"contact": ct.Contact})
+}
+
+func getContact(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	return jsonReply(http.StatusOK, map[string]any{"contact": ct.Contact})
+}
+
+func updateContact(c *call) reply {
+	var r ghl.CreateContactRequest
+	if rep, ok := c.decode(&r, updateKeys...); !ok {
+		return rep
+	}
+	if msgs := checkContactInput(&r); len(msgs) > 0 {
+		return unprocessable(msgs...)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	if !l.allowDuplicates {
+		if m, field := l.findMatch(str(r.Email), str(r.Phone), ct.ID); m != nil {
+			return duplicate(m, field)
+		}
+	}
+	apply(&ct.Contact, &r, c.s.stamp())
+	return jsonReply(http.StatusOK, map[string]any{"succeded": true, "contact": ct.Contact})
+}
+
+func deleteContact(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	l.remove(ct)
+	return jsonReply(http.StatusOK, map[string]any{"succeded": true})
+}
+
+func upsertContact(c *call) reply {
+	var r ghl.UpsertContactRequest
+	if rep, ok := c.decode(&r, upsertKeys...); !ok {
+		return rep
+	}
+	if msgs := checkContactInput(&r.CreateContactRequest); len(msgs) > 0 {
+		return unprocessable(msgs...)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(r.LocationID)
+	if !ok {
+		return rep
+	}
+	traceID := newSecret("trace-")
+	alwaysNew := l.allowDuplicates && r.CreateNewIfDuplicateAllowed != nil && *r.CreateNewIfDuplicateAllowed
+	if !alwaysNew {
+		if m, _ := l.findMatch(str(r.Email), str(r.Phone), ""); m != nil {
+			apply(&m.Contact, &r.CreateContactRequest, c.s.stamp())
+			return jsonReply(http.StatusOK, map[string]any{"new": false, "contact": m.Contact, "traceId": traceID})
+		}
+	}
+	ct := c.newContact(l, &r.CreateContactRequest)
+	return jsonReply(http.StatusOK, map[string]any{"new": true, "contact": ct.Contact, "traceId": traceID})
+}
+
+func findDuplicate(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(c.query.Get("locationId"))
+	if !ok {
+		return rep
+	}
+	m, _ := l.findMatch(c.query.Get("email"), c.query.Get("number"), "")
+	if m == nil {
+		return jsonReply(http.StatusOK, map[string]any{"contact": nil})
+	}
+	return jsonReply(http.StatusOK, map[string]any{"contact": m.Contact})
+}
+
+// queryMatch reports whether free text q matches a contact's name, email,
+// phone or company, as the API's "query" does.
+func queryMatch(ct *ghl.Contact, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	return strings.Contains(ct.FullNameLowerCase, q) || strings.Contains(ct.EmailLowerCase, q) ||
+		strings.Contains(ct.Phone, q) || strings.Contains(strings.ToLower(ct.CompanyName), q)
+}
+
+func listContacts(c *call) reply {
+	limit := 20
+	if v := c.query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return unprocessable("limit must not be greater than 100", "limit must be a positive number")
+		}
+		limit = n
+	}
+	var after int64
+	if v := c.query.Get("startAfter"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return unprocessable("startAfter must be a number")
+		}
+		after = n
+	}
+	afterID, q := c.query.Get("startAfterId"), c.query.Get("query")
+	c.s.mu.Lock()
+	l, rep, ok := c.location(c.query.Get("locationId"))
+	if !ok {
+		c.s.mu.Unlock()
+		return rep
+	}
+	var matched []*contact
+	for _, ct := range l.list {
+		if queryMatch(&ct.Contact, q) {
+			matched = append(matched, ct)
+		}
+	}
+	start := 0
+	if afterID != "" || after > 0 {
+		start = sort.Search(len(matched), func(i int) bool {
+			ms := matched[i].DateAdded.UnixMilli()
+			return ms > after || (ms == after && matched[i].ID > afterID)
+		})
+	}
+	end := min(start+limit, len(matched))
+	page := make([]ghl.Contact, 0, end-start)
+	for _, ct := range matched[start:end] {
+		page = append(page, ct.Contact)
+	}
+	c.s.mu.Unlock()
+	meta := map[string]any{"total": len(matched), "currentPage": start/limit + 1, "prevPage": nil}
+	if start >= limit {
+		meta["prevPage"] = start / limit
+	}
+	if end < len(matched) && len(page) > 0 {
+		last := page[len(page)-1]
+		meta["startAfterId"] = last.ID
+		meta["startAfter"] = last.DateAdded.UnixMilli()
+		meta["nextPage"] = start/limit + 2
+		v := url.Values{"locationId": {l.id}, "limit": {strconv.Itoa(limit)}, "startAfterId": {last.ID},
+			"startAfter": {strconv.FormatInt(last.DateAdded.UnixMilli(), 10)}}
+		if q != "" {
+			v.Set("query", q)
+		}
+		meta["nextPageUrl"] = "/contacts/?" + v.Encode()
+	}
+	return jsonReply(http.StatusOK, map[string]any{"contacts": page, "count": len(matched), "meta": meta})
+}
+
+func listByBusiness(c *call) reply {
+	limit, skip := 25, 0
+	for _, p := range []struct {
+		key string
+		dst *int
+	}{{"limit", &limit}, {"skip", &skip}} {
+		if v := c.query.Get(p.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return unprocessable(p.key + " must be a number string")
+			}
+			*p.dst = n
+		}
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(c.query.Get("locationId"))
+	if !ok {
+		return rep
+	}
+	biz, q := c.params["businessId"], c.query.Get("query")
+	var matched []ghl.Contact
+	for _, ct := range l.list {
+		if ct.BusinessID == biz && queryMatch(&ct.Contact, q) {
+			matched = append(matched, ct.Contact)
+		}
+	}
+	page := matched[min(skip, len(matched)):min(skip+limit, len(matched))]
+	return jsonReply(http.StatusOK, map[string]any{"contacts": slices.Clip(page), "count": len(matched)})
+}
+
+func bulkTags(c *call) reply {
+	kind := c.params["type"]
+	if kind != "add" && kind != "remove" {
+		return unprocessable("type must be one of the following values: add, remove")
+	}
+	var r struct {
+		Contacts      []string `json:"contacts"`
+		Tags          []string `json:"tags"`
+		LocationID    string   `json:"locationId"`
+		RemoveAllTags bool     `json:"removeAllTags"`
+	}
+	if rep, ok := c.decode(&r, "contacts", "tags", "locationId", "removeAllTags"); !ok {
+		return rep
+	}
+	if r.Contacts == nil || r.Tags == nil {
+		return unprocessable("contacts must be an array", "tags must be an array")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(r.LocationID)
+	if !ok {
+		return rep
+	}
+	responses := []map[string]any{}
+	errs := 0
+	for _, id := range r.Contacts {
+		ct := l.byID[id]
+		if ct == nil {
+			errs++
+			responses = append(responses, map[string]any{"contactId": id, "message": "contact id is not a valid firebase id or does not exist", "type": "error"})
+			continue
+		}
+		old := slices.Clone(ct.Tags)
+		var added, removed []string
+		switch {
+		case kind == "add":
+			ct.Tags, added = union(ct.Tags, r.Tags)
+		case r.RemoveAllTags:
+			ct.Tags, removed = []string{}, old
+		default:
+			ct.Tags, removed = minus(ct.Tags, r.Tags)
+		}
+		ct.DateUpdated = c.s.stamp()
+		responses = append(responses, map[string]any{"contactId": id, "message": "Tags updated", "type": "success",
+			"oldTags": old, "tagsAdded": nonNil(added), "tagsRemoved": nonNil(removed)})
+	}
+	return jsonReply(http.StatusCreated, map[string]any{"succeded": errs == 0, "errorCount": errs, "responses": responses})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// union returns tags plus add, and what was new.
+func union(tags, add []string) (all, added []string) {
+	all = slices.Clone(tags)
+	for _, t := range dedupe(add) {
+		if !slices.Contains(all, t) {
+			all = append(all, t)
+			added = append(added, t)
+		}
+	}
+	return all, added
+}
+
+// minus returns tags without remove, and what was removed.
+func minus(tags, remove []string) (rest, removed []string) {
+	rest = []string{}
+	for _, t := range tags {
+		if slices.Contains(remove, t) {
+			removed = append(removed, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	return rest, removed
+}
+
+func bulkBusiness(c *call) reply {
+	var r struct {
+		LocationID string   `json:"locationId"`
+		IDs        []string `json:"ids"`
+		BusinessID *string  `json:"businessId"`
+	}
+	if rep, ok := c.decode(&r, "locationId", "ids", "businessId"); !ok {
+		return rep
+	}
+	if r.IDs == nil || !c.has("businessId") {
+		return unprocessable("ids must be an array", "businessId must be a string or null")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	l, rep, ok := c.location(r.LocationID)
+	if !ok {
+		return rep
+	}
+	done := []string{}
+	for _, id := range r.IDs {
+		if ct := l.byID[id]; ct != nil {
+			ct.BusinessID = str(r.BusinessID)
+			done = append(done, id)
+		}
+	}
+	return jsonReply(http.StatusOK, map[string]any{"success": true, "ids": done})
+}
+
+func addTags(c *call) reply    { return changeTags(c, true) }
+func removeTags(c *call) reply { return changeTags(c, false) }
+
+func changeTags(c *call, add bool) reply {
+	var r struct {
+		Tags []string `json:"tags"`
+	}
+	if rep, ok := c.decode(&r, "tags"); !ok {
+		return rep
+	}
+	if len(r.Tags) == 0 {
+		return unprocessable("tags should not be empty")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	status := http.StatusOK
+	if add {
+		ct.Tags, _ = union(ct.Tags, r.Tags)
+		status = http.StatusCreated
+	} else {
+		ct.Tags, _ = minus(ct.Tags, r.Tags)
+	}
+	ct.DateUpdated = c.s.stamp()
+	return jsonReply(status, map[string]any{"tags": ct.Tags})
+}
+
+func addFollowers(c *call) reply    { return changeFollowers(c, true) }
+func removeFollowers(c *call) reply { return changeFollowers(c, false) }
+
+func changeFollowers(c *call, add bool) reply {
+	var r struct {
+		Followers []string `json:"followers"`
+	}
+	if rep, ok := c.decode(&r, "followers"); !ok {
+		return rep
+	}
+	if len(r.Followers) == 0 {
+		return unprocessable("followers should not be empty")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	if add {
+		all, added := union(ct.Followers, r.Followers)
+		ct.Followers = all
+		return jsonReply(http.StatusCreated, map[string]any{"followers": all, "followersAdded": nonNil(added)})
+	}
+	rest, removed := minus(ct.Followers, r.Followers)
+	ct.Followers = rest
+	return jsonReply(http.StatusOK, map[string]any{"followers": rest, "followersRemoved": nonNil(removed)})
+}
+
+func succeeded(status int) reply { return jsonReply(status, map[string]any{"succeded": true}) }
+
+func addCampaign(c *call) reply {
+	var r struct{}
+	if rep, ok := c.decode(&r); !ok {
+		return rep
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	ct.campaigns[c.params["campaignId"]] = true
+	return succeeded(http.StatusCreated)
+}
+
+func removeCampaign(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	delete(ct.campaigns, c.params["campaignId"])
+	return succeeded(http.StatusOK)
+}
+
+func removeAllCampaigns(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	clear(ct.campaigns)
+	return succeeded(http.StatusOK)
+}
+
+func addWorkflow(c *call) reply    { return changeWorkflow(c, true) }
+func removeWorkflow(c *call) reply { return changeWorkflow(c, false) }
+
+func changeWorkflow(c *call, add bool) reply {
+	var r struct {
+		EventStartTime string `json:"eventStartTime"`
+	}
+	if rep, ok := c.decode(&r, "eventStartTime"); !ok {
+		return rep
+	}
+	if r.EventStartTime != "" {
+		if _, ok := ghl.ParseTime(r.EventStartTime); !ok {
+			return unprocessable("eventStartTime must be a valid ISO 8601 date string")
+		}
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	if add {
+		ct.workflows[c.params["workflowId"]] = r.EventStartTime
+	} else {
+		delete(ct.workflows, c.params["workflowId"])
+	}
+	return succeeded(http.StatusOK)
+}
+
+func listAppointments(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	return jsonReply(http.StatusOK, map[string]any{"events": nonNilSlice(ct.appointments)})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

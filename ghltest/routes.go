@@ -1,0 +1,117 @@
+package ghltest
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// call is one authenticated API request.
+type call struct {
+	s      *Server
+	r      *http.Request
+	body   []byte
+	tok    *token
+	params map[string]string
+	query  url.Values
+}
+
+type handler func(*call) reply
+
+type routeDef struct {
+	method  string
+	pattern []string // segments; "{name}" matches any one segment
+	h       handler
+}
+
+// routes lists the 32 operations of contacts.json. Literal segments come
+// before parameters where both could match.
+var routes = func() []routeDef {
+	defs := []struct {
+		method, pattern string
+		h               handler
+	}{
+		{"POST", "/contacts/search", searchContacts},
+		{"GET", "/contacts/search/duplicate", findDuplicate},
+		{"POST", "/contacts/upsert", upsertContact},
+		{"POST", "/contacts/bulk/tags/update/{type}", bulkTags},
+		{"POST", "/contacts/bulk/business", bulkBusiness},
+		{"GET", "/contacts/business/{businessId}", listByBusiness},
+		{"GET", "/contacts/", listContacts},
+		{"POST", "/contacts/", createContact},
+		{"GET", "/contacts/{contactId}", getContact},
+		{"PUT", "/contacts/{contactId}", updateContact},
+		{"DELETE", "/contacts/{contactId}", deleteContact},
+		{"GET", "/contacts/{contactId}/tasks", listTasks},
+		{"POST", "/contacts/{contactId}/tasks", createTask},
+		{"GET", "/contacts/{contactId}/tasks/{taskId}", getTask},
+		{"PUT", "/contacts/{contactId}/tasks/{taskId}", updateTask},
+		{"DELETE", "/contacts/{contactId}/tasks/{taskId}", deleteTask},
+		{"PUT", "/contacts/{contactId}/tasks/{taskId}/completed", completeTask},
+		{"GET", "/contacts/{contactId}/appointments", listAppointments},
+		{"POST", "/contacts/{contactId}/tags", addTags},
+		{"DELETE", "/contacts/{contactId}/tags", removeTags},
+		{"GET", "/contacts/{contactId}/notes", listNotes},
+		{"POST", "/contacts/{contactId}/notes", createNote},
+		{"GET", "/contacts/{contactId}/notes/{id}", getNote},
+		{"PUT", "/contacts/{contactId}/notes/{id}", updateNote},
+		{"DELETE", "/contacts/{contactId}/notes/{id}", deleteNote},
+		{"POST", "/contacts/{contactId}/followers", addFollowers},
+		{"DELETE", "/contacts/{contactId}/followers", removeFollowers},
+		{"DELETE", "/contacts/{contactId}/campaigns/removeAll", removeAllCampaigns},
+		{"POST", "/contacts/{contactId}/campaigns/{campaignId}", addCampaign},
+		{"DELETE", "/contacts/{contactId}/campaigns/{campaignId}", removeCampaign},
+		{"POST", "/contacts/{contactId}/workflow/{workflowId}", addWorkflow},
+		{"DELETE", "/contacts/{contactId}/workflow/{workflowId}", removeWorkflow},
+	}
+	out := make([]routeDef, len(defs))
+	for i, d := range defs {
+		out[i] = routeDef{d.method, strings.Split(d.pattern, "/"), d.h}
+	}
+	return out
+}()
+
+// route finds the handler of method and path.
+func route(method, p string) (handler, map[string]string, bool) {
+	segs := strings.Split(p, "/")
+next:
+	for _, rd := range routes {
+		if rd.method != method || len(rd.pattern) != len(segs) {
+			continue
+		}
+		var params map[string]string
+		for i, want := range rd.pattern {
+			if strings.HasPrefix(want, "{") {
+				if segs[i] == "" {
+					continue next
+				}
+				if params == nil {
+					params = map[string]string{}
+				}
+				v, err := url.PathUnescape(segs[i])
+				if err != nil {
+					continue next
+				}
+				params[strings.Trim(want, "{}")] = v
+			} else if segs[i] != want {
+				continue next
+			}
+		}
+		return rd.h, params, true
+	}
+	return nil, nil, false
+}
+
+// matches reports whether a request matches a method ("" any) and a
+// path.Match pattern ("" any).
+func matches(method, pattern, gotMethod, gotPath string) bool {
+	if method != "" && method != gotMethod {
+		return false
+	}
+	if pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(pattern, gotPath)
+	return ok
+}

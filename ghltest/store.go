@@ -1,0 +1,186 @@
+package ghltest
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl"
+)
+
+type tokenKind int
+
+const (
+	kindStatic   tokenKind = iota // a Private Integration Token
+	kindLocation                  // an OAuth token for one location
+	kindCompany                   // an OAuth agency token
+)
+
+// token is an access token the server accepts.
+type token struct {
+	value    string
+	kind     tokenKind
+	location string
+	company  string
+	app      string // rate-limit key part: the app ID, or "pit:<token>"
+	scope    string
+	expires  time.Time // zero: never
+}
+
+// grant is what an authorization code or refresh token stands for.
+type grant struct {
+	clientID    string
+	kind        tokenKind
+	location    string
+	company     string
+	scope       string
+	redirectURI string
+	userID      string
+}
+
+// location is one sub-account's data.
+type location struct {
+	id, company     string
+	allowDuplicates bool
+	byID            map[string]*contact
+	list            []*contact // ordered by dateAdded, then ID
+}
+
+// contact is a stored contact with the state the API records but does not
+// return.
+type contact struct {
+	ghl.Contact
+	tasks        []*ghl.Task
+	notes        []*ghl.Note
+	appointments []ghl.Appointment
+	campaigns    map[string]bool
+	workflows    map[string]string // workflow ID -> eventStartTime
+
+	// enc caches the contact's JSON for search pages; it is valid while
+	// encGen equals the server's write generation.
+	enc    []byte
+	encGen uint64
+}
+
+// encoded returns the contact's JSON, from the cache when no write happened
+// since it was made. Callers hold s.mu.
+func (c *contact) encoded(gen uint64) []byte {
+	if c.enc == nil || c.encGen != gen {
+		c.enc, _ = json.Marshal(&c.Contact)
+		c.encGen = gen
+	}
+	return c.enc
+}
+
+func (s *Server) addLocation(id, company string) *location {
+	l := &location{id: id, company: company, allowDuplicates: s.cfg.allowDup, byID: map[string]*contact{}}
+	s.locations[id] = l
+	return l
+}
+
+// AddLocation adds a location to DefaultCompanyID, with its duplicate rule.
+func (s *Server) AddLocation(id string, allowDuplicates bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.locations[id]
+	if l == nil {
+		l = s.addLocation(id, DefaultCompanyID)
+	}
+	l.allowDuplicates = allowDuplicates
+}
+
+// SetAllowDuplicates changes a location's "Allow Duplicate Contact" setting.
+func (s *Server) SetAllowDuplicates(locationID string, allow bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.locations[locationID]; l != nil {
+		l.allowDuplicates = allow
+	}
+}
+
+// Contact returns a stored contact as the API would, and whether it exists.
+func (s *Server) Contact(locationID, contactID string) (ghl.Contact, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.locations[locationID]; l != nil {
+		if c := l.byID[contactID]; c != nil {
+			return c.Contact, true
+		}
+	}
+	return ghl.Contact{}, false
+}
+
+// ContactCount returns how many contacts a location holds.
+func (s *Server) ContactCount(locationID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.locations[locationID]; l != nil {
+		return len(l.list)
+	}
+	return 0
+}
+
+// Enrollments returns the campaigns and workflows (with their event start
+// times) a contact was added to.
+func (s *Server) Enrollments(locationID, contactID string) (campaigns []string, workflows map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.locations[locationID]
+	if l == nil || l.byID[contactID] == nil {
+		return nil, nil
+	}
+	c := l.byID[contactID]
+	for id := range c.campaigns {
+		campaigns = append(campaigns, id)
+	}
+	slices.Sort(campaigns)
+	workflows = map[string]string{}
+	for k, v := range c.workflows {
+		workflows[k] = v
+	}
+	return campaigns, workflows
+}
+
+// insert adds c in dateAdded order. Callers hold s.mu.
+func (l *location) insert(c *contact) {
+	l.byID[c.ID] = c
+	i, _ := slices.BinarySearchFunc(l.list, c, compareAdded)
+	l.list = slices.Insert(l.list, i, c)
+}
+
+// remove deletes a contact. Callers hold s.mu.
+func (l *location) remove(c *contact) {
+	delete(l.byID, c.ID)
+	if i, found := slices.BinarySearchFunc(l.list, c, compareAdded); found {
+		l.list = slices.Delete(l.list, i, i+1)
+	}
+}
+
+func compareAdded(a, b *contact) int {
+	if c := a.DateAdded.Compare(b.DateAdded.Time); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// findMatch returns the contact whose email, then phone, matches, skipping
+// except. Callers hold s.mu.
+func (l *location) findMatch(email, phone, except string) (*contact, string) {
+	if email != "" {
+		e := strings.ToLower(email)
+		for _, c := range l.list {
+			if c.ID != except && c.EmailLowerCase == e {
+				return c, "email"
+			}
+		}
+	}
+	if phone != "" {
+		for _, c := range l.list {
+			if c.ID != except && c.Phone == phone {
+				return c, "phone"
+			}
+		}
+	}
+	return nil, ""
+}

@@ -1,0 +1,281 @@
+package ghltest
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/ghlkit/ghl"
+)
+
+type taskInput struct {
+	Title      *string `json:"title"`
+	Body       *string `json:"body"`
+	DueDate    *string `json:"dueDate"`
+	Completed  *bool   `json:"completed"`
+	AssignedTo *string `json:"assignedTo"`
+}
+
+func (in *taskInput) check(create bool) []string {
+	var msgs []string
+	if create && (in.Title == nil || *in.Title == "") {
+		msgs = append(msgs, "title should not be empty")
+	}
+	if create && in.DueDate == nil {
+		msgs = append(msgs, "dueDate should not be empty")
+	}
+	if in.DueDate != nil {
+		if _, ok := ghl.ParseTime(*in.DueDate); !ok {
+			msgs = append(msgs, "dueDate must be a valid ISO 8601 date string")
+		}
+	}
+	if create && in.Completed == nil {
+		msgs = append(msgs, "completed must be a boolean value")
+	}
+	return msgs
+}
+
+func (in *taskInput) apply(t *ghl.Task) {
+	if in.Title != nil {
+		t.Title = *in.Title
+	}
+	if in.Body != nil {
+		t.Body = *in.Body
+	}
+	if in.DueDate != nil {
+		t.DueDate, _ = ghl.ParseTime(*in.DueDate)
+	}
+	if in.Completed != nil {
+		t.Completed = *in.Completed
+	}
+	if in.AssignedTo != nil {
+		t.AssignedTo = *in.AssignedTo
+	}
+}
+
+// task finds the path's task. Callers hold s.mu.
+func (c *call) task() (*contact, int, reply, bool) {
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return nil, 0, rep, false
+	}
+	i := slices.IndexFunc(ct.tasks, func(t *ghl.Task) bool { return t.ID == c.params["taskId"] })
+	if i < 0 {
+		return nil, 0, errReply(http.StatusNotFound, "Task not found"), false
+	}
+	return ct, i, reply{}, true
+}
+
+func taskReply(status int, t *ghl.Task) reply {
+	return jsonReply(status, map[string]any{"task": *t})
+}
+
+func listTasks(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	out := make([]ghl.Task, 0, len(ct.tasks))
+	for _, t := range ct.tasks {
+		out = append(out, *t)
+	}
+	return jsonReply(http.StatusOK, map[string]any{"tasks": out})
+}
+
+func getTask(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.task()
+	if !ok {
+		return rep
+	}
+	return taskReply(http.StatusOK, ct.tasks[i])
+}
+
+func createTask(c *call) reply {
+	var in taskInput
+	if rep, ok := c.decode(&in, taskKeys...); !ok {
+		return rep
+	}
+	if msgs := in.check(true); len(msgs) > 0 {
+		return unprocessable(msgs...)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	t := &ghl.Task{ID: c.s.newID(), ContactID: ct.ID}
+	in.apply(t)
+	ct.tasks = append(ct.tasks, t)
+	return taskReply(http.StatusCreated, t)
+}
+
+func updateTask(c *call) reply {
+	var in taskInput
+	if rep, ok := c.decode(&in, taskKeys...); !ok {
+		return rep
+	}
+	if msgs := in.check(false); len(msgs) > 0 {
+		return unprocessable(msgs...)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.task()
+	if !ok {
+		return rep
+	}
+	t := *ct.tasks[i]
+	in.apply(&t)
+	ct.tasks[i] = &t
+	return taskReply(http.StatusOK, &t)
+}
+
+func completeTask(c *call) reply {
+	var in struct {
+		Completed *bool `json:"completed"`
+	}
+	if rep, ok := c.decode(&in, "completed"); !ok {
+		return rep
+	}
+	if in.Completed == nil {
+		return unprocessable("completed must be a boolean value")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.task()
+	if !ok {
+		return rep
+	}
+	t := *ct.tasks[i]
+	t.Completed = *in.Completed
+	ct.tasks[i] = &t
+	return taskReply(http.StatusOK, &t)
+}
+
+func deleteTask(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.task()
+	if !ok {
+		return rep
+	}
+	ct.tasks = slices.Delete(slices.Clone(ct.tasks), i, i+1)
+	return succeeded(http.StatusOK)
+}
+
+type noteInput struct {
+	UserID *string `json:"userId"`
+	Body   *string `json:"body"`
+	Title  *string `json:"title"`
+	Color  *string `json:"color"`
+	Pinned *bool   `json:"pinned"`
+}
+
+func (in *noteInput) apply(n *ghl.Note) {
+	for _, f := range []struct {
+		dst *string
+		v   *string
+	}{{&n.UserID, in.UserID}, {&n.Body, in.Body}, {&n.Title, in.Title}, {&n.Color, in.Color}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if in.Pinned != nil {
+		n.Pinned = *in.Pinned
+	}
+}
+
+// note finds the path's note. Callers hold s.mu.
+func (c *call) note() (*contact, int, reply, bool) {
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return nil, 0, rep, false
+	}
+	i := slices.IndexFunc(ct.notes, func(n *ghl.Note) bool { return n.ID == c.params["id"] })
+	if i < 0 {
+		return nil, 0, errReply(http.StatusNotFound, "Note not found"), false
+	}
+	return ct, i, reply{}, true
+}
+
+func noteReply(status int, n *ghl.Note) reply {
+	return jsonReply(status, map[string]any{"note": *n})
+}
+
+func listNotes(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	out := make([]ghl.Note, 0, len(ct.notes))
+	for _, n := range ct.notes {
+		out = append(out, *n)
+	}
+	return jsonReply(http.StatusOK, map[string]any{"notes": out})
+}
+
+func getNote(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.note()
+	if !ok {
+		return rep
+	}
+	return noteReply(http.StatusOK, ct.notes[i])
+}
+
+func createNote(c *call) reply {
+	var in noteInput
+	if rep, ok := c.decode(&in, noteKeys...); !ok {
+		return rep
+	}
+	if in.Body == nil || *in.Body == "" {
+		return unprocessable("body should not be empty")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	n := &ghl.Note{ID: c.s.newID(), ContactID: ct.ID, DateAdded: c.s.stamp()}
+	in.apply(n)
+	ct.notes = append(ct.notes, n)
+	return noteReply(http.StatusCreated, n)
+}
+
+func updateNote(c *call) reply {
+	var in noteInput
+	if rep, ok := c.decode(&in, noteKeys...); !ok {
+		return rep
+	}
+	if in.Body != nil && *in.Body == "" {
+		return unprocessable("body should not be empty")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.note()
+	if !ok {
+		return rep
+	}
+	n := *ct.notes[i]
+	in.apply(&n)
+	ct.notes[i] = &n
+	return noteReply(http.StatusOK, &n)
+}
+
+func deleteNote(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ct, i, rep, ok := c.note()
+	if !ok {
+		return rep
+	}
+	ct.notes = slices.Delete(slices.Clone(ct.notes), i, i+1)
+	return succeeded(http.StatusOK)
+}
