@@ -30,15 +30,15 @@ import (
 
 // Defaults of a new server.
 const (
-	DefaultToken        = "ghltest-token"        // static token for DefaultLocationID
-	DefaultLocationID   = "GhlTestLocation00001" // the seeded location
-	DefaultCompanyID    = "GhlTestCompany000001" // the agency that owns the location
-	DefaultClientID     = "6650f0c5e4b0a1b2c3d4e5f6-ghltest"
-	DefaultClientSecret = "ghltest-client-secret"
+	DefaultToken         = "ghltest-token"        // static token for DefaultLocationID
+	DefaultLocationID    = "GhlTestLocation00001" // the seeded location
+	DefaultCompanyID     = "GhlTestCompany000001" // the agency that owns the location
+	DefaultClientID      = "6650f0c5e4b0a1b2c3d4e5f6-ghltest"
+	DefaultClientSecret  = "ghltest-client-secret"
 	DefaultAuthorizePath = "/oauth/chooselocation"
-	DefaultBurst        = 100
-	DefaultWindow       = 10 * time.Second
-	DefaultDailyLimit   = 200_000
+	DefaultBurst         = 100
+	DefaultWindow        = 10 * time.Second
+	DefaultDailyLimit    = 200_000
 	DefaultTokenLifetime = 86399 * time.Second
 )
 
