@@ -2,6 +2,7 @@ package ghl
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -54,7 +55,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
-		s := string(bytes.Trim(b, `"`))
+		s, ok := unquote(b)
+		if !ok {
+			t.Raw = string(b)
+			return nil
+		}
 		if s == "" {
 			return nil
 		}
@@ -69,12 +74,23 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// unquote reads a JSON string; the common case, without escapes, is sliced
+// directly.
+func unquote(b []byte) (string, bool) {
+	if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1]), true
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err == nil
+}
+
 // MarshalJSON writes ISO 8601 in UTC with milliseconds, as the API does; an
 // unparsed value is written back as it came.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.Time.IsZero() {
 		if t.Raw != "" {
-			return strconv.AppendQuote(nil, t.Raw), nil
+			return json.Marshal(t.Raw)
 		}
 		return []byte("null"), nil
 	}

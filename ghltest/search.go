@@ -424,7 +424,8 @@ func appendKey(buf []byte, key []any) []byte {
 		case float64:
 			buf = strconv.AppendFloat(buf, x, 'f', -1, 64)
 		case string:
-			buf = strconv.AppendQuote(buf, x)
+			b, _ := json.Marshal(x)
+			buf = append(buf, b...)
 		}
 	}
 	return append(buf, ']')

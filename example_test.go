@@ -1,0 +1,178 @@
+package ghl_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
+)
+
+// A client needs a token and, for most operations, a location. Here the
+// server is ghltest; against HighLevel, leave out WithBaseURL.
+func ExampleNewClient() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+
+	client, err := ghl.NewClient(
+		ghl.WithBaseURL(srv.URL()),
+		ghl.WithToken(ghltest.DefaultToken), // a Private Integration Token or OAuth access token
+		ghl.WithLocation(ghltest.DefaultLocationID),
+	)
+	if err != nil {
+		panic(err)
+	}
+	c, err := client.Contacts.Create(context.Background(), ghl.CreateContactRequest{
+		FirstName: ghl.Ptr("Ada"), Email: ghl.Ptr("ada@example.com"),
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.FirstName, c.Email, len(c.ID))
+	// Output: Ada ada@example.com 20
+}
+
+// Upsert creates a contact or updates the one with the same email or phone.
+func ExampleContactsService_Upsert() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	for _, company := range []string{"Acme", "Acme Industries"} {
+		res, err := client.Contacts.Upsert(ctx, ghl.UpsertContactRequest{CreateContactRequest: ghl.CreateContactRequest{
+			Email: ghl.Ptr("sam@example.com"), CompanyName: ghl.Ptr(company),
+		}})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("created=%v company=%s\n", res.Created, res.Contact.CompanyName)
+	}
+	// Output:
+	// created=true company=Acme
+	// created=false company=Acme Industries
+}
+
+// SearchAll pages lazily; break stops fetching.
+func ExampleContactsService_SearchAll() {
+	srv := ghltest.NewServer(ghltest.WithContacts(1500))
+	defer srv.Close()
+	client, _ := srv.Client()
+
+	req := ghl.SearchRequest{Filters: []ghl.Filter{ghl.Or(ghl.Eq("tags", "vip"), ghl.Eq("city", "Denver"))}}
+	n := 0
+	for c, err := range client.Contacts.SearchAll(context.Background(), req) {
+		if err != nil {
+			panic(err)
+		}
+		if c.City != "Denver" && !contains(c.Tags, "vip") {
+			panic("filter not applied")
+		}
+		n++
+	}
+	fmt.Println(n, "matches in", srv.RequestCount("POST", "/contacts/search"), "pages of 500")
+	// Output: 503 matches in 2 pages of 500
+}
+
+func contains(l []string, s string) bool {
+	for _, v := range l {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// A location that refuses duplicates answers with the existing contact's ID.
+func ExampleDuplicateContactError() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	first, _ := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("kim@example.com")})
+	_, err := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("kim@example.com")})
+
+	var dup *ghl.DuplicateContactError
+	if errors.As(err, &dup) {
+		fmt.Println("duplicate of the first:", dup.ContactID == first.ID, "matched on", dup.MatchingField)
+	}
+	fmt.Println(errors.Is(err, ghl.ErrDuplicateContact))
+	// Output:
+	// duplicate of the first: true matched on email
+	// true
+}
+
+// Errors match sentinels with errors.Is; bad input is refused before sending.
+func ExampleAPIError() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	_, err := client.Contacts.Get(ctx, "NoSuchContact0000001")
+	var apiErr *ghl.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Message(), errors.Is(err, ghl.ErrNotFound))
+	}
+	_, err = client.Contacts.Get(ctx, "a/b")
+	fmt.Println(err, errors.Is(err, ghl.ErrInvalidInput))
+	// Output:
+	// 404 Contact not found true
+	// ghl: invalid contactId: must not contain '/' true
+}
+
+// Tasks are created on a contact and completed with one call.
+func ExampleTasksService_Complete() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	c, _ := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("lee@example.com")})
+	task, err := client.Tasks.Create(ctx, c.ID, ghl.CreateTaskRequest{
+		Title: "Call back", DueDate: time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		panic(err)
+	}
+	task, _ = client.Tasks.Complete(ctx, c.ID, task.ID, true)
+	fmt.Println(task.Title, task.DueDate.Format(time.RFC3339), task.Completed)
+	// Output: Call back 2026-12-01T15:00:00Z true
+}
+
+// Tags.Add and Tags.Remove change some tags; Contacts.Update's Tags
+// replaces them all.
+func ExampleTagsService_Add() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	c, _ := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("jo@example.com"), Tags: []string{"lead"}})
+	tags, _ := client.Tags.Add(ctx, c.ID, []string{"vip"})
+	fmt.Println(tags)
+	tags, _ = client.Tags.Remove(ctx, c.ID, []string{"lead"})
+	fmt.Println(tags)
+	// Output:
+	// [lead vip]
+	// [vip]
+}
+
+// WithResponse captures the HTTP answer, with HighLevel's rate-limit state.
+func ExampleWithResponse() {
+	srv := ghltest.NewServer(ghltest.WithContacts(3))
+	defer srv.Close()
+	client, _ := srv.Client()
+
+	var resp ghl.Response
+	_, err := client.Contacts.Search(context.Background(), ghl.SearchRequest{}, ghl.WithResponse(&resp))
+	if err != nil {
+		panic(err)
+	}
+	rl := resp.RateLimit()
+	fmt.Println(resp.StatusCode, rl.Max, rl.Remaining, rl.Window)
+	// Output: 200 100 99 10s
+}

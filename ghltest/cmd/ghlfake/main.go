@@ -1,0 +1,77 @@
+// Command ghlfake runs ghltest's fake HighLevel API as a standalone server,
+// so clients in any language can be tested against it:
+//
+//	go run ./ghltest/cmd/ghlfake -addr 127.0.0.1:8080 -contacts 1000
+//
+// It prints the base URL, token and location to use, and stops on Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ghlfake:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("ghlfake", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	contacts := fs.Int("contacts", 100, "contacts to seed in the location")
+	seed := fs.Uint64("seed", 1, "seed for generated IDs and fixtures")
+	token := fs.String("token", ghltest.DefaultToken, "static bearer token to accept")
+	location := fs.String("location", ghltest.DefaultLocationID, "location ID the token belongs to")
+	burst := fs.Int("burst", ghltest.DefaultBurst, "requests allowed per rate-limit window, per app and location")
+	window := fs.Duration("window", ghltest.DefaultWindow, "rate-limit window")
+	daily := fs.Int("daily", ghltest.DefaultDailyLimit, "requests allowed per day, per app and location")
+	lifetime := fs.Duration("token-lifetime", ghltest.DefaultTokenLifetime, "lifetime of issued OAuth access tokens")
+	dups := fs.Bool("allow-duplicates", false, "let locations accept duplicate contacts")
+	clientID := fs.String("client-id", ghltest.DefaultClientID, "OAuth client ID to accept")
+	clientSecret := fs.String("client-secret", ghltest.DefaultClientSecret, "OAuth client secret to accept")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *contacts < 0 || *burst < 1 || *window <= 0 || *daily < 1 || *lifetime <= 0 {
+		return errors.New("-contacts must be >= 0; -burst, -window, -daily and -token-lifetime must be positive")
+	}
+	srv := ghltest.New(ghltest.WithSeed(*seed), ghltest.WithToken(*token, *location),
+		ghltest.WithRateLimit(*burst, *window), ghltest.WithDailyLimit(*daily), ghltest.WithTokenLifetime(*lifetime),
+		ghltest.WithAllowDuplicates(*dups), ghltest.WithOAuthApp(*clientID, *clientSecret))
+	srv.Seed(*location, *contacts)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("ghlfake: serving a fake HighLevel API at http://%s\n", ln.Addr())
+	fmt.Printf("  token:     %s\n  location:  %s (%d contacts)\n  rate:      %d per %s, %d per day\n",
+		*token, *location, *contacts, *burst, *window, *daily)
+	fmt.Printf("  authorize: http://%s%s\n", ln.Addr(), ghltest.DefaultAuthorizePath)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(shut)
+	}
+}
