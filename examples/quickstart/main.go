@@ -154,4 +154,4 @@ func readOnly(ctx context.Context, client *ghl.Client) error {
 	return nil
 }
 
-func step(s string) { fmt.Fprintln(out, "\n" + s) }
+func step(s string) { fmt.Fprintln(out, "\n"+s) }
