@@ -55,7 +55,9 @@ type Client struct {
 }
 
 // A TokenSource supplies the access token for each attempt of a request.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. A source that also has
+// Invalidate(ctx, staleToken) error (as RefreshingSource does) is asked to
+// refresh when HighLevel answers 401, and the call is then sent once more.
 type TokenSource interface {
 	AccessToken(ctx context.Context) (string, error)
 }
@@ -180,7 +182,7 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithLogger logs each request (method, path, status, attempts, duration) at
-// debug level and retries at info level. Tokens and headers are never logged.
+// debug level. Tokens, headers and bodies are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		s.logger = l

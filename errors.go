@@ -64,6 +64,7 @@ type APIError struct {
 	Method     string   // request method
 	Path       string   // request path, without query
 	Body       []byte   // the raw body (capped), for answers the SDK does not model
+	Hint       string   // what the SDK suggests, for some failures
 }
 
 func (e *APIError) Error() string {
@@ -80,6 +81,11 @@ func (e *APIError) Error() string {
 	} else if e.ErrorText != "" {
 		b.WriteString(": ")
 		b.WriteString(e.ErrorText)
+	}
+	if e.Hint != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Hint)
+		b.WriteByte(')')
 	}
 	if e.TraceID != "" {
 		b.WriteString(" (trace ")

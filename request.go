@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -64,27 +65,32 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if c.tokens != nil {
 		call.Authorize = c.authorize
 	}
-	req, err := retryablehttp.NewRequestWithContext(transport.WithCall(ctx, call), o.method, u, body)
+	req, err := c.newRequest(ctx, call, o, u, body)
 	if err != nil {
-		return fmt.Errorf("ghl: build %s %s: %w", o.method, o.path, err)
-	}
-	h := req.Header
-	h["Version"] = versionHeader
-	h["Accept"] = jsonHeader
-	h["User-Agent"] = c.agent
-	if body != nil {
-		h["Content-Type"] = jsonHeader
-	}
-	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
-
 	var start time.Time
 	logging := c.logger != nil && c.logger.Enabled(ctx, slog.LevelDebug)
 	if logging {
 		start = time.Now()
 	}
 	resp, err := c.rc.Do(req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		// An OAuth source refreshes once and the call is sent once more: a
+		// 401 means the server did not act on the request.
+		if inv, ok := c.tokens.(invalidator); ok {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
+			resp.Body.Close()
+			stale := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+			if ierr := inv.Invalidate(ctx, stale); ierr != nil {
+				return fmt.Errorf("%w; refreshing the token failed: %w", newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b), ierr)
+			}
+			if req, err = c.newRequest(ctx, call, o, u, body); err != nil {
+				return err
+			}
+			resp, err = c.rc.Do(req)
+		}
+	}
 	if err != nil {
 		return sendError(o, call, err)
 	}
@@ -100,13 +106,44 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
-		return newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b)
+		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b)
+		if resp.StatusCode == http.StatusUnauthorized && c.tokens == nil {
+			var ae *APIError
+			if errors.As(err, &ae) {
+				ae.Hint = "the static token was refused: check it, or create a new Private Integration Token in HighLevel (they are rotated in the UI, not refreshed)"
+			}
+		}
+		return err
 	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 		return nil
 	}
 	return decode(resp.Body, out, o)
+}
+
+// invalidator is a token source that can refresh after a 401.
+type invalidator interface {
+	Invalidate(ctx context.Context, stale string) error
+}
+
+// newRequest builds one send of the call, headers and token included.
+func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u string, body any) (*retryablehttp.Request, error) {
+	req, err := retryablehttp.NewRequestWithContext(transport.WithCall(ctx, call), o.method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("ghl: build %s %s: %w", o.method, o.path, err)
+	}
+	h := req.Header
+	h["Version"] = versionHeader
+	h["Accept"] = jsonHeader
+	h["User-Agent"] = c.agent
+	if body != nil {
+		h["Content-Type"] = jsonHeader
+	}
+	if err := c.authorize(req.Request); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 // decode reads a JSON answer into out, leniently: unknown fields are ignored

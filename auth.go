@@ -1,0 +1,396 @@
+package ghl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Scope is an OAuth scope of the HighLevel marketplace.
+type Scope string
+
+// Scopes the contacts-related operations use. Ask for the fewest you need:
+// OAuthConfig defaults to ScopeContactsReadOnly.
+const (
+	ScopeContactsReadOnly       Scope = "contacts.readonly"
+	ScopeContactsWrite          Scope = "contacts.write"
+	ScopeCustomFieldsReadOnly   Scope = "locations/customFields.readonly"
+	ScopeCustomFieldsWrite      Scope = "locations/customFields.write"
+	ScopeLocationTagsReadOnly   Scope = "locations/tags.readonly"
+	ScopeLocationTagsWrite      Scope = "locations/tags.write"
+	ScopeLocationTasksReadOnly  Scope = "locations/tasks.readonly"
+	ScopeCalendarEventsReadOnly Scope = "calendars/events.readonly"
+	ScopeCalendarEventsWrite    Scope = "calendars/events.write"
+	ScopeUsersReadOnly          Scope = "users.readonly"
+	ScopeWorkflowsReadOnly      Scope = "workflows.readonly"
+	ScopeCampaignsReadOnly      Scope = "campaigns.readonly"
+	ScopeBusinessesReadOnly     Scope = "businesses.readonly"
+	ScopeBusinessesWrite        Scope = "businesses.write"
+	ScopeOAuthReadOnly          Scope = "oauth.readonly" // agency: installed locations
+	ScopeOAuthWrite             Scope = "oauth.write"    // agency: location tokens
+)
+
+// UserType is whose token an authorization yields.
+type UserType string
+
+// The token kinds HighLevel issues.
+const (
+	UserTypeLocation UserType = "Location" // a sub-account token
+	UserTypeCompany  UserType = "Company"  // an agency token
+)
+
+// Authorize pages: the standard marketplace and the white-label one.
+const (
+	AuthorizeURL           = "https://marketplace.gohighlevel.com/v2/oauth/chooselocation"
+	WhiteLabelAuthorizeURL = "https://marketplace.leadconnectorhq.com/v2/oauth/chooselocation"
+)
+
+// OAuthConfig describes a HighLevel marketplace app. Its String, GoString
+// and LogValue leave out the client secret.
+type OAuthConfig struct {
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	Scopes       []Scope  // default: ScopeContactsReadOnly
+	UserType     UserType // default: UserTypeLocation
+	AuthorizeURL string   // default: AuthorizeURL
+	BaseURL      string   // API host for /oauth/token; default DefaultBaseURL
+	HTTPClient   *http.Client
+	// Now is the clock that turns expires_in into an expiry; default time.Now.
+	Now func() time.Time
+}
+
+func (c *OAuthConfig) String() string {
+	return fmt.Sprintf("ghl.OAuthConfig{ClientID:%q, ClientSecret:[redacted], RedirectURL:%q}", c.ClientID, c.RedirectURL)
+}
+
+// GoString is String: %#v does not print the secret either.
+func (c *OAuthConfig) GoString() string { return c.String() }
+
+// LogValue keeps the secret out of slog output.
+func (c *OAuthConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("client_id", c.ClientID), slog.String("redirect_url", c.RedirectURL))
+}
+
+func (c *OAuthConfig) check() error {
+	switch {
+	case c == nil:
+		return invalid("OAuth config", "must not be nil")
+	case c.ClientID == "":
+		return invalid("client_id", "is required")
+	case c.ClientSecret == "":
+		return invalid("client_secret", "is required")
+	}
+	return nil
+}
+
+func (c *OAuthConfig) scopes() []string {
+	if len(c.Scopes) == 0 {
+		return []string{string(ScopeContactsReadOnly)}
+	}
+	out := make([]string, len(c.Scopes))
+	for i, s := range c.Scopes {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func (c *OAuthConfig) userType() UserType {
+	if c.UserType == "" {
+		return UserTypeLocation
+	}
+	return c.UserType
+}
+
+func (c *OAuthConfig) base() string {
+	if c.BaseURL == "" {
+		return DefaultBaseURL
+	}
+	return strings.TrimRight(c.BaseURL, "/")
+}
+
+func (c *OAuthConfig) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return http.DefaultClient
+}
+
+func (c *OAuthConfig) oauth2() *oauth2.Config {
+	auth := c.AuthorizeURL
+	if auth == "" {
+		auth = AuthorizeURL
+	}
+	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL,
+		Scopes: c.scopes(), Endpoint: oauth2.Endpoint{AuthURL: auth, TokenURL: c.base() + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+// AuthCodeURL returns the "choose location" page to send the user to. state
+// must be an unguessable value you check in the callback.
+func (c *OAuthConfig) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string {
+	return c.oauth2().AuthCodeURL(state, opts...)
+}
+
+// Token is an OAuth token pair with the fields HighLevel sends beside it.
+// Its String, GoString, Format and LogValue never print the secrets.
+type Token struct {
+	AccessToken        string    `json:"access_token"`
+	RefreshToken       string    `json:"refresh_token,omitempty"`
+	TokenType          string    `json:"token_type,omitempty"`
+	Expiry             time.Time `json:"expiry"`
+	Scope              string    `json:"scope,omitempty"`
+	UserType           UserType  `json:"userType,omitempty"`
+	LocationID         string    `json:"locationId,omitempty"`
+	CompanyID          string    `json:"companyId,omitempty"`
+	UserID             string    `json:"userId,omitempty"`
+	PlanID             string    `json:"planId,omitempty"`
+	ApprovedLocations  []string  `json:"approvedLocations,omitempty"`
+	IsBulkInstallation bool      `json:"isBulkInstallation,omitempty"`
+}
+
+// Key is where the token is stored: its location, or its company for an
+// agency token.
+func (t *Token) Key() string {
+	if t.LocationID != "" {
+		return t.LocationID
+	}
+	return t.CompanyID
+}
+
+// Valid reports whether the access token will still be accepted after leeway.
+func (t *Token) Valid(now time.Time, leeway time.Duration) bool {
+	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Add(leeway).Before(t.Expiry))
+}
+
+func (t Token) String() string {
+	return fmt.Sprintf("ghl.Token{AccessToken:[redacted], RefreshToken:[redacted], Expiry:%s, UserType:%s, LocationID:%q, CompanyID:%q, Scope:%q}",
+		t.Expiry.Format(time.RFC3339), t.UserType, t.LocationID, t.CompanyID, t.Scope)
+}
+
+// GoString is String: %#v does not print the secrets either.
+func (t Token) GoString() string { return t.String() }
+
+// Format prints String for every verb, so no verb reveals the secrets.
+func (t Token) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// LogValue keeps the secrets out of slog output.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.String("user_type", string(t.UserType)),
+		slog.String("location_id", t.LocationID), slog.String("company_id", t.CompanyID))
+}
+
+// OAuth2 converts the token for code built on golang.org/x/oauth2.
+func (t *Token) OAuth2() *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, Expiry: t.Expiry}
+}
+
+// Exchange trades the code from the redirect for a token pair. POST /oauth/token.
+func (c *OAuthConfig) Exchange(ctx context.Context, code string) (*Token, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if code == "" {
+		return nil, invalid("code", "is required")
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "user_type": {string(c.userType())}}
+	if c.RedirectURL != "" {
+		form.Set("redirect_uri", c.RedirectURL)
+	}
+	return c.tokenRequest(ctx, "/oauth/token", "", form)
+}
+
+// Refresh spends a refresh token for a new pair. HighLevel refresh tokens
+// are single-use: save the returned pair before using it. Most code should
+// use a RefreshingSource, which does that. POST /oauth/token.
+func (c *OAuthConfig) Refresh(ctx context.Context, refreshToken string, userType UserType) (*Token, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if refreshToken == "" {
+		return nil, invalid("refresh_token", "is required")
+	}
+	if userType == "" {
+		userType = c.userType()
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "user_type": {string(userType)}}
+	return c.tokenRequest(ctx, "/oauth/token", "", form)
+}
+
+// LocationToken gets a sub-account token from an agency access token.
+// POST /oauth/locationToken (Agency-Access-Only, scope oauth.write).
+func (c *OAuthConfig) LocationToken(ctx context.Context, agencyAccessToken, companyID, locationID string) (*Token, error) {
+	if agencyAccessToken == "" {
+		return nil, invalid("agency token", "is required")
+	}
+	if err := checkID("companyId", companyID); err != nil {
+		return nil, err
+	}
+	if err := checkID("locationId", locationID); err != nil {
+		return nil, err
+	}
+	form := url.Values{"companyId": {companyID}, "locationId": {locationID}}
+	t, err := c.tokenRequest(ctx, "/oauth/locationToken", agencyAccessToken, form)
+	if err != nil {
+		return nil, err
+	}
+	if t.LocationID == "" {
+		t.LocationID = locationID
+	}
+	if t.CompanyID == "" {
+		t.CompanyID = companyID
+	}
+	t.UserType = UserTypeLocation
+	return t, nil
+}
+
+// maxTokenBody caps a token endpoint's answer.
+const maxTokenBody = 1 << 20
+
+// tokenRequest posts a form to a token endpoint and reads the pair. With a
+// bearer (location tokens) it sends the agency token and the Version header;
+// otherwise the client credentials go in the form.
+func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, form url.Values) (*Token, error) {
+	if bearer == "" {
+		form.Set("client_id", c.ClientID)
+		form.Set("client_secret", c.ClientSecret)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("ghl: %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Version", APIVersion)
+	}
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is fine to show, but keep errors uniform
+		}
+		return nil, fmt.Errorf("ghl: POST %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
+	if err != nil {
+		return nil, fmt.Errorf("ghl: POST %s: read answer: %w", path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, tokenError(path, resp, body)
+	}
+	return parseToken(path, body, now)
+}
+
+// tokenError describes a refused token request as *oauth2.RetrieveError,
+// without echoing the body (it could hold a token).
+func tokenError(path string, resp *http.Response, body []byte) error {
+	var e struct {
+		Error       string   `json:"error"`
+		Description string   `json:"error_description"`
+		Message     messages `json:"message"`
+	}
+	_ = json.Unmarshal(body, &e)
+	re := &oauth2.RetrieveError{Response: &http.Response{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header},
+		ErrorCode: e.Error, ErrorDescription: e.Description}
+	if re.ErrorDescription == "" && len(e.Message) > 0 {
+		re.ErrorDescription = strings.Join(e.Message, "; ")
+	}
+	te := &TokenError{Path: path, StatusCode: resp.StatusCode, Code: e.Error, Description: re.ErrorDescription, retrieve: re}
+	return te
+}
+
+// TokenError is a refused request to a token endpoint. errors.As also finds
+// the *oauth2.RetrieveError inside; an invalid_grant matches ErrReauthRequired
+// only once a RefreshingSource has ruled out a refresh by another process.
+type TokenError struct {
+	Path        string
+	StatusCode  int
+	Code        string // OAuth error code, e.g. "invalid_grant"
+	Description string
+	retrieve    *oauth2.RetrieveError
+}
+
+func (e *TokenError) Error() string {
+	s := "ghl: POST " + e.Path + ": " + strconv.Itoa(e.StatusCode)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// Unwrap gives errors.As the *oauth2.RetrieveError.
+func (e *TokenError) Unwrap() error { return e.retrieve }
+
+// InvalidGrant reports whether the code or refresh token was refused.
+func (e *TokenError) InvalidGrant() bool { return e.Code == "invalid_grant" }
+
+// parseToken reads a token answer. It is lenient field by field: a refresh
+// has already spent the old refresh token, so an odd field must not lose
+// the new pair. Only a missing access_token is an error.
+func parseToken(path string, body []byte, now time.Time) (*Token, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("ghl: POST %s: the answer is not a token: %s", path, excerptJSONError(err))
+	}
+	str := func(k string) string {
+		var s string
+		if json.Unmarshal(m[k], &s) != nil {
+			var n json.Number
+			if json.Unmarshal(m[k], &n) == nil {
+				return n.String()
+			}
+		}
+		return s
+	}
+	t := &Token{AccessToken: str("access_token"), RefreshToken: str("refresh_token"), TokenType: str("token_type"),
+		Scope: str("scope"), UserType: UserType(str("userType")), LocationID: str("locationId"), CompanyID: str("companyId"),
+		UserID: str("userId"), PlanID: str("planId")}
+	_ = json.Unmarshal(m["approvedLocations"], &t.ApprovedLocations)
+	_ = json.Unmarshal(m["isBulkInstallation"], &t.IsBulkInstallation)
+	if t.AccessToken == "" {
+		return nil, fmt.Errorf("ghl: POST %s: the answer has no access_token", path)
+	}
+	if v := str("expires_in"); v != "" {
+		// An unreadable expires_in leaves Expiry zero: the token is used
+		// until HighLevel refuses it, and a 401 then refreshes it.
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs < 1e9 {
+			t.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
+		}
+	}
+	if t.TokenType == "" {
+		t.TokenType = "Bearer"
+	}
+	return t, nil
+}
+
+// excerptJSONError keeps a JSON error's text short and free of input bytes.
+func excerptJSONError(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "malformed JSON at offset " + strconv.FormatInt(se.Offset, 10)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type"
+	}
+	return "undecodable"
+}

@@ -1,0 +1,258 @@
+package ghl
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// ErrNoToken is returned by TokenStore.Load when nothing is stored under the key.
+var ErrNoToken = errors.New("ghl: no token stored")
+
+// TokenStore persists token pairs, keyed by location (or company) ID.
+//
+// HighLevel refresh tokens are single-use, so a store also serializes
+// refreshes: a RefreshingSource holds Lock while it reloads, refreshes and
+// saves, and so two processes sharing a store never spend one refresh token
+// twice. A record must live as long as its refresh token (a year), never only
+// as long as its access token. Run TestTokenStoreContract-style checks on
+// your own implementation: see ghltest's StoreContract.
+type TokenStore interface {
+	// Load returns the token under key, or an error wrapping ErrNoToken.
+	Load(ctx context.Context, key string) (*Token, error)
+	// Save replaces the token under key. A failed Save must leave the
+	// previous token readable.
+	Save(ctx context.Context, key string, t *Token) error
+	// Lock takes the key's refresh lock, waiting until ctx ends; the
+	// returned func releases it.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// keyLocks is an in-process lock per key that waits with a context.
+type keyLocks struct {
+	mu    sync.Mutex
+	locks map[string]chan struct{}
+}
+
+func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]chan struct{}{}
+	}
+	ch := k.locks[key]
+	if ch == nil {
+		ch = make(chan struct{}, 1)
+		k.locks[key] = ch
+	}
+	k.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-ch }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func cloneToken(t *Token) *Token {
+	c := *t
+	c.ApprovedLocations = slices.Clone(t.ApprovedLocations)
+	return &c
+}
+
+func checkStoreKey(key string) error { return checkID("token store key", key) }
+
+// MemoryStore keeps tokens in memory: for tests, and for single-process
+// programs that persist tokens some other way.
+type MemoryStore struct {
+	locks  keyLocks
+	mu     sync.Mutex
+	tokens map[string]*Token
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{tokens: map[string]*Token{}} }
+
+// Load returns a copy of the token under key.
+func (m *MemoryStore) Load(_ context.Context, key string) (*Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tokens[key]
+	if t == nil {
+		return nil, fmt.Errorf("%w under %q", ErrNoToken, key)
+	}
+	return cloneToken(t), nil
+}
+
+// Save stores a copy of t under key.
+func (m *MemoryStore) Save(_ context.Context, key string, t *Token) error {
+	if err := checkStoreKey(key); err != nil {
+		return err
+	}
+	if t == nil || t.AccessToken == "" {
+		return invalid("token", "has no access token")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[key] = cloneToken(t)
+	return nil
+}
+
+// Lock serializes refreshes of key within this process.
+func (m *MemoryStore) Lock(ctx context.Context, key string) (func(), error) {
+	return m.locks.lock(ctx, key)
+}
+
+// FileStore keeps each key's token in its own file, encrypted with
+// AES-256-GCM under a key you provide (a fresh nonce per write, the store key
+// bound as additional data). Writes are atomic: a temporary file is written,
+// synced and renamed over the old one, so a crash mid-write leaves the
+// previous pair readable. Files are 0600 in a 0700 directory. Lock uses an
+// flock(2) lock file, so processes on one machine sharing the directory
+// never spend one refresh token twice.
+type FileStore struct {
+	dir   string
+	aead  cipher.AEAD
+	locks keyLocks
+}
+
+// fileMagic starts every token file: format version 1.
+var fileMagic = []byte("GHLTOK1\n")
+
+// beforeRename is a test hook: a crash between write and rename.
+var beforeRename func(tmp string) error
+
+// NewFileStore opens (creating if needed) a token directory. encKey must be
+// 32 random bytes; keep it outside the directory, e.g. in a secret manager.
+func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
+	if len(encKey) != 32 {
+		return nil, invalid("encryption key", "must be 32 bytes for AES-256, not %d", len(encKey))
+	}
+	if dir == "" {
+		return nil, invalid("token directory", "must not be empty")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ghl: token directory: %w", err)
+	}
+	block, err := aes.NewCipher(encKey)
+	if err != nil {
+		return nil, fmt.Errorf("ghl: token encryption: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("ghl: token encryption: %w", err)
+	}
+	return &FileStore{dir: dir, aead: aead}, nil
+}
+
+// String describes the store without its key.
+func (f *FileStore) String() string { return "ghl.FileStore{" + f.dir + "}" }
+
+// GoString is String, so %#v does not print the key either.
+func (f *FileStore) GoString() string { return f.String() }
+
+func (f *FileStore) path(key string) string { return filepath.Join(f.dir, key+".token") }
+
+// Load decrypts the token under key.
+func (f *FileStore) Load(_ context.Context, key string) (*Token, error) {
+	if err := checkStoreKey(key); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(f.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w under %q", ErrNoToken, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ghl: read token %q: %w", key, err)
+	}
+	ns := f.aead.NonceSize()
+	if len(b) < len(fileMagic)+ns+f.aead.Overhead() || string(b[:len(fileMagic)]) != string(fileMagic) {
+		return nil, fmt.Errorf("ghl: token file for %q is truncated or not a token file", key)
+	}
+	b = b[len(fileMagic):]
+	plain, err := f.aead.Open(nil, b[:ns], b[ns:], []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("ghl: token file for %q cannot be decrypted: wrong encryption key, or the file was changed", key)
+	}
+	var t Token
+	if err := json.Unmarshal(plain, &t); err != nil || t.AccessToken == "" {
+		return nil, fmt.Errorf("ghl: token file for %q holds no token", key)
+	}
+	return &t, nil
+}
+
+// Save encrypts t and replaces the file under key atomically.
+func (f *FileStore) Save(_ context.Context, key string, t *Token) (err error) {
+	if err := checkStoreKey(key); err != nil {
+		return err
+	}
+	if t == nil || t.AccessToken == "" {
+		return invalid("token", "has no access token")
+	}
+	plain, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("ghl: encode token: %w", err)
+	}
+	nonce := make([]byte, f.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("ghl: token nonce: %w", err)
+	}
+	out := append(append(slices.Clone(fileMagic), nonce...), f.aead.Seal(nil, nonce, plain, []byte(key))...)
+
+	tmp, err := os.CreateTemp(f.dir, "."+key+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("ghl: save token %q: %w", key, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(out); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && beforeRename != nil {
+		err = beforeRename(tmp.Name())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.path(key))
+	}
+	if err != nil {
+		return fmt.Errorf("ghl: save token %q: %w", key, err)
+	}
+	if d, derr := os.Open(f.dir); derr == nil {
+		_ = d.Sync() // make the rename itself durable
+		_ = d.Close()
+	}
+	return nil
+}
+
+// Lock takes the key's lock in this process and its lock file across
+// processes.
+func (f *FileStore) Lock(ctx context.Context, key string) (func(), error) {
+	if err := checkStoreKey(key); err != nil {
+		return nil, err
+	}
+	unlock, err := f.locks.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	release, err := lockFile(ctx, filepath.Join(f.dir, key+".lock"))
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("ghl: lock token %q: %w", key, err)
+	}
+	return func() { release(); unlock() }, nil
+}
