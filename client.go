@@ -52,6 +52,8 @@ type Client struct {
 	logger   *slog.Logger
 	retry    RetryPolicy
 	rc       *retryablehttp.Client
+	limiter  *RateLimiter // nil: no proactive throttling
+	limitKey string
 }
 
 // A TokenSource supplies the access token for each attempt of a request.
@@ -83,6 +85,8 @@ type settings struct {
 	userAgent string
 	logger    *slog.Logger
 	retry     RetryPolicy
+	limiter   *RateLimiter
+	noLimiter bool
 }
 
 // An Option configures a Client. Options check their input; NewClient returns
@@ -235,6 +239,14 @@ func NewClient(opts ...Option) (*Client, error) {
 		logger:   s.logger,
 		retry:    s.retry,
 		rc:       transport.New(s.hc, transport.Config{MinWait: s.retry.MinWait, MaxWait: s.retry.MaxWait}),
+		limiter:  s.limiter,
+		limitKey: s.location,
+	}
+	if c.limiter == nil && !s.noLimiter {
+		c.limiter = NewRateLimiter()
+	}
+	if c.limitKey == "" {
+		c.limitKey = "default"
 	}
 	if s.tokenSet {
 		c.auth = []string{"Bearer " + s.token}

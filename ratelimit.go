@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ghlkit/ghl/internal/ratelimit"
 )
 
 // RateLimit is the rate-limit state HighLevel reports on every answer in its
@@ -29,27 +31,9 @@ func parseRateLimit(h http.Header) RateLimit {
 		rl.Window = time.Duration(ms) * time.Millisecond
 	}
 	if v := h.Get("X-Ratelimit-Daily-Reset"); v != "" {
-		rl.DailyReset = parseReset(v)
+		rl.DailyReset = ratelimit.ParseReset(v)
 	}
 	return rl
-}
-
-// parseReset reads a reset given as epoch seconds, epoch milliseconds or an
-// RFC 3339 / HTTP date.
-func parseReset(v string) time.Time {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n > 1e12 {
-			return time.UnixMilli(n)
-		}
-		return time.Unix(n, 0)
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t
-	}
-	return time.Time{}
 }
 
 func headerInt(h http.Header, key string) int {
@@ -62,4 +46,64 @@ func headerInt(h http.Header, key string) int {
 		return -1
 	}
 	return n
+}
+
+// RateLimiter throttles requests before HighLevel refuses them: never more
+// in any window than the server allows, learned from its X-RateLimit-*
+// headers (starting from the documented 100 per 10 s), shared with other
+// processes as their use shows in X-RateLimit-Remaining, and failing fast
+// with a daily *RateLimitError once the daily budget is known to be spent.
+//
+// Every client has its own unless WithRateLimiter shares one (clients of
+// one app and location in one process should share) or WithoutRateLimiter
+// turns it off. Limits are kept per location: the client's WithLocation.
+type RateLimiter struct{ l *ratelimit.Limiter }
+
+// NewRateLimiter returns a limiter to share between clients.
+func NewRateLimiter() *RateLimiter { return &RateLimiter{l: ratelimit.New()} }
+
+// WithRateLimiter makes the client throttle through l, shared with the other
+// clients that use it.
+func WithRateLimiter(l *RateLimiter) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return invalid("rate limiter", "must not be nil; use WithoutRateLimiter to turn throttling off")
+		}
+		s.limiter, s.noLimiter = l, false
+		return nil
+	}
+}
+
+// WithoutRateLimiter turns proactive throttling off: 429 answers are still
+// retried after the wait the server asks for.
+func WithoutRateLimiter() Option {
+	return func(s *settings) error {
+		s.limiter, s.noLimiter = nil, true
+		return nil
+	}
+}
+
+// RateLimitState is the limiter's view of one location, for dashboards.
+type RateLimitState struct {
+	Max            int           // requests allowed per window
+	Window         time.Duration // the burst window
+	Used           int           // requests counted in the current window, including other processes' seen in headers
+	Learned        bool          // Max and Window come from HighLevel's headers, not the defaults
+	DailyLimit     int           // -1 when not reported
+	DailyRemaining int           // -1 when not reported
+	DailyReset     time.Time     // set while the daily budget is spent
+}
+
+// RateLimit returns the limiter's state for a location ("" for the client's
+// own). The zero state is returned when throttling is off.
+func (c *Client) RateLimit(locationID string) RateLimitState {
+	if c.limiter == nil {
+		return RateLimitState{}
+	}
+	if locationID == "" {
+		locationID = c.limitKey
+	}
+	st := c.limiter.l.Snapshot(locationID)
+	return RateLimitState{Max: st.Max, Window: st.Window, Used: st.Used, Learned: st.Learned,
+		DailyLimit: st.DailyLimit, DailyRemaining: st.DailyRemaining, DailyReset: st.DailyReset}
 }

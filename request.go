@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/ghlkit/ghl/internal/ratelimit"
 	"github.com/ghlkit/ghl/internal/transport"
 )
 
@@ -64,6 +65,10 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait}
 	if c.tokens != nil {
 		call.Authorize = c.authorize
+	}
+	if c.limiter != nil {
+		call.Limiter, call.Key = c.limiter.l, c.limitKey
+		defer call.Release(nil) // an attempt that never got an answer
 	}
 	req, err := c.newRequest(ctx, call, o, u, body)
 	if err != nil {
@@ -143,7 +148,21 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	if err := c.authorize(req.Request); err != nil {
 		return nil, err
 	}
+	if err := call.Acquire(ctx); err != nil {
+		return nil, limitError(o, err)
+	}
 	return req, nil
+}
+
+// limitError turns the limiter's refusal into the SDK's error.
+func limitError(o op, err error) error {
+	var de *ratelimit.DailyError
+	if errors.As(err, &de) {
+		return &RateLimitError{APIError: &APIError{StatusCode: http.StatusTooManyRequests, Method: o.method, Path: o.path,
+			Messages: []string{"the daily rate limit is spent; not sent"}}, Daily: true, RetryAfter: time.Until(de.Reset),
+			RateLimit: RateLimit{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: 0, DailyReset: de.Reset}}
+	}
+	return fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
 }
 
 // decode reads a JSON answer into out, leniently: unknown fields are ignored
@@ -184,6 +203,10 @@ func (c *Client) authorize(r *http.Request) error {
 // or the caller's context ended while waiting to retry. The URL (with its
 // query) is left out; when an answer was retried, its typed error is kept.
 func sendError(o op, call *transport.Call, err error) error {
+	var de *ratelimit.DailyError
+	if errors.As(err, &de) { // a retry found the daily budget spent
+		return limitError(o, err)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

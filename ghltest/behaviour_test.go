@@ -228,6 +228,14 @@ func TestRateLimit(t *testing.T) {
 	var rl *ghl.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.True(t, rl.Daily)
+	assert.Equal(t, 2, daily.RequestCount("", ""), "the budget was known spent: nothing sent")
+
+	// Without the limiter the third call is sent, refused, and not retried.
+	rc, err := daily.Client(ghl.WithoutRateLimiter())
+	require.NoError(t, err)
+	_, err = rc.Contacts.List(context.Background(), ghl.ListOptions{})
+	require.ErrorAs(t, err, &rl)
+	assert.True(t, rl.Daily)
 	assert.Equal(t, 3, daily.RequestCount("", ""), "a spent daily budget is not retried")
 }
 

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ghlkit/ghl/internal/ratelimit"
 )
 
 // MaxErrorBody caps how much of a non-2xx answer is kept for the error.
@@ -45,12 +47,43 @@ type Call struct {
 	// Authorize, when set, refreshes the Authorization header before a retry.
 	Authorize func(*http.Request) error
 
+	// Limiter, when set, throttles every attempt under Key.
+	Limiter *ratelimit.Limiter
+	Key     string
+	slot    *ratelimit.Slot
+
 	// Attempts counts the attempts made so far.
 	Attempts int
 	// Last is the last non-2xx answer that was retried, with its body kept
 	// in LastBody, so an error after the retries can still describe it.
 	Last     *http.Response
 	LastBody []byte
+}
+
+// Acquire waits for the limiter's room for the next attempt.
+func (c *Call) Acquire(ctx context.Context) error {
+	if c.Limiter == nil {
+		return nil
+	}
+	s, err := c.Limiter.Acquire(ctx, c.Key)
+	if err != nil {
+		return err
+	}
+	c.slot = s
+	return nil
+}
+
+// Release ends the current attempt's hold, learning from its answer.
+func (c *Call) Release(resp *http.Response) {
+	if c.slot == nil {
+		return
+	}
+	if resp != nil {
+		c.slot.Done(resp.Header, resp.StatusCode)
+	} else {
+		c.slot.Done(nil, 0)
+	}
+	c.slot = nil
 }
 
 type callKey struct{}
@@ -94,6 +127,7 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, nil
 	}
 	call.Attempts++
+	call.Release(resp)
 	if ctx.Err() != nil {
 		return false, nil
 	}
@@ -208,26 +242,7 @@ func capAt(d, max time.Duration) time.Duration {
 }
 
 // RetryAfter parses a Retry-After header given in seconds or as an HTTP date.
-func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 || math.IsNaN(s) || s > 1e9 {
-			return 0, false
-		}
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
-}
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) { return ratelimit.RetryAfter(h, now) }
 
 // WindowWait is the burst window the server announced, when it also said the
 // window's budget is spent.
@@ -261,7 +276,13 @@ func headerInt(h http.Header, key string) (int64, bool) {
 
 func prepareRetry(req *http.Request) error {
 	call := CallFrom(req.Context())
-	if call == nil || call.Authorize == nil {
+	if call == nil {
+		return nil
+	}
+	if err := call.Acquire(req.Context()); err != nil {
+		return err
+	}
+	if call.Authorize == nil {
 		return nil
 	}
 	// The previous attempt's request shares this header map; give the retry
