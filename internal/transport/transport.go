@@ -242,7 +242,9 @@ func capAt(d, max time.Duration) time.Duration {
 }
 
 // RetryAfter parses a Retry-After header given in seconds or as an HTTP date.
-func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) { return ratelimit.RetryAfter(h, now) }
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	return ratelimit.RetryAfter(h, now)
+}
 
 // WindowWait is the burst window the server announced, when it also said the
 // window's budget is spent.
