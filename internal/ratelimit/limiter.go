@@ -79,6 +79,12 @@ type bucket struct {
 	known  bool // an answer has been seen
 	slots  []*slot
 
+	// The server's own count: Remaining as last reported, and what this
+	// process sent since. Others' use shows here first.
+	remaining     int // -1: unknown
+	remainingAt   time.Time
+	sentSinceSeen int
+
 	dailyLimit     int // -1: unknown
 	dailyRemaining int // as last reported; -1: unknown
 	dailySince     int // requests sent since that report
@@ -89,7 +95,7 @@ type bucket struct {
 func (l *Limiter) bucket(key string) *bucket {
 	b := l.buckets[key]
 	if b == nil {
-		b = &bucket{max: DefaultMax, window: DefaultWindow, dailyLimit: -1, dailyRemaining: -1}
+		b = &bucket{max: DefaultMax, window: DefaultWindow, remaining: -1, dailyLimit: -1, dailyRemaining: -1}
 		l.buckets[key] = b
 	}
 	return b
@@ -118,11 +124,21 @@ func (b *bucket) reserve(now time.Time) (*slot, time.Duration) {
 		}
 		b.slots = b.slots[:0]
 	}
-	if len(b.slots) < b.max {
+	if b.remaining >= 0 && now.Sub(b.remainingAt) >= b.window {
+		b.remaining = -1 // that report's window is over
+	}
+	serverRoom := b.remaining < 0 || b.share(b.remaining)-b.sentSinceSeen > 0
+	if len(b.slots) < b.max && serverRoom {
 		s := &slot{}
 		b.slots = append(b.slots, s)
 		b.dailySince++
+		b.sentSinceSeen++
 		return s, 0
+	}
+	if !serverRoom {
+		// The server's budget, shared with other processes, is spent for
+		// now: wait for an answer to report more, or the window to pass.
+		return nil, min(pollWait, max(b.remainingAt.Add(b.window).Sub(now), time.Microsecond))
 	}
 	// Full: wait for the earliest hold to end, or briefly when a request in
 	// flight may answer (and start its own hold) sooner.
@@ -138,6 +154,18 @@ func (b *bucket) reserve(now time.Time) (*slot, time.Duration) {
 		wait = pollWait
 	}
 	return nil, max(wait, time.Microsecond)
+}
+
+// share is the part of the server's remaining budget this process may
+// spend: all of it alone, half when another process is seen spending too,
+// so that two do not both spend the last requests of a window.
+func (b *bucket) share(remaining int) int {
+	for _, s := range b.slots {
+		if s.phantom {
+			return (remaining + 1) / 2
+		}
+	}
+	return remaining
 }
 
 func (b *bucket) inFlight() int {
@@ -237,12 +265,14 @@ func (s *Slot) Done(h http.Header, status int) {
 		}
 	}
 	if rem, ok := num(h, "X-Ratelimit-Remaining"); ok {
+		// Requests in flight were sent before this report and may or may
+		// not be in it: count them as spent from it, and as ours.
+		b.remaining, b.remainingAt, b.sentSinceSeen = rem, now, b.inFlight()
 		ours, phantoms := 0, 0
 		for _, x := range b.slots {
-			switch {
-			case x.phantom:
+			if x.phantom {
 				phantoms++
-			case !x.release.IsZero():
+			} else {
 				ours++
 			}
 		}
