@@ -21,6 +21,7 @@ type Appointment struct {
 	AssignedResources []string `json:"assignedResources,omitempty"`
 	Notes             string   `json:"notes,omitempty"`
 	Address           string   `json:"address,omitempty"`
+	Source            string   `json:"source,omitempty"` // sent in webhooks
 	StartTime         Time     `json:"startTime,omitzero"`
 	EndTime           Time     `json:"endTime,omitzero"`
 	DateAdded         Time     `json:"dateAdded,omitzero"`

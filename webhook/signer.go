@@ -1,0 +1,75 @@
+package webhook
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+)
+
+// TestSigner signs payloads as HighLevel does, with keys of its own, so
+// tests (yours, and ghltest's deliveries) can send genuine-looking
+// deliveries. Only a verifier built by its TestVerifier trusts them.
+type TestSigner struct {
+	ed  ed25519.PrivateKey
+	rsa *rsa.PrivateKey
+}
+
+// NewTestSigner makes fresh Ed25519 and 2048-bit RSA key pairs.
+func NewTestSigner() (*TestSigner, error) {
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	return &TestSigner{ed: ed, rsa: r}, nil
+}
+
+// Sign returns both signature headers for body.
+func (s *TestSigner) Sign(body []byte) http.Header {
+	h := http.Header{}
+	h.Set(HeaderEd25519, base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed, body)))
+	sum := sha256.Sum256(body)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, s.rsa, crypto.SHA256, sum[:])
+	if err == nil {
+		h.Set(HeaderRSA, base64.StdEncoding.EncodeToString(sig))
+	}
+	return h
+}
+
+// SignEd25519 returns only the current scheme's header value.
+func (s *TestSigner) SignEd25519(body []byte) string {
+	return base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed, body))
+}
+
+// SignRSA returns only the legacy scheme's header value.
+func (s *TestSigner) SignRSA(body []byte) string {
+	sum := sha256.Sum256(body)
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, s.rsa, crypto.SHA256, sum[:])
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// TestVerifier returns a verifier that trusts this signer's keys instead
+// of HighLevel's. Use it only in tests.
+func (s *TestSigner) TestVerifier(opts ...Option) (*Verifier, error) {
+	base := []Option{WithEd25519Keys(s.Ed25519PublicKey()), WithRSAKeys(s.RSAPublicKey())}
+	return NewVerifier(append(base, opts...)...)
+}
+
+// Ed25519PublicKey returns the public half of the Ed25519 key.
+func (s *TestSigner) Ed25519PublicKey() ed25519.PublicKey { return s.ed.Public().(ed25519.PublicKey) }
+
+// RSAPublicKey returns the public half of the RSA key.
+func (s *TestSigner) RSAPublicKey() *rsa.PublicKey { return &s.rsa.PublicKey }
+
+// String leaves the private keys out.
+func (s *TestSigner) String() string { return "webhook.TestSigner{[private keys redacted]}" }
+
+// GoString leaves the private keys out.
+func (s *TestSigner) GoString() string { return s.String() }
