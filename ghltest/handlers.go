@@ -251,6 +251,7 @@ func createContact(c *call) reply {
 		}
 	}
 	ct := c.newContact(l, &r)
+	c.emit("ContactCreate", ct.Contact)
 	return jsonReply(http.StatusCreated, map[string]any{"contact": ct.Contact})
 }
 
@@ -284,6 +285,13 @@ func updateContact(c *call) reply {
 		}
 	}
 	apply(&ct.Contact, &r, c.s.stamp())
+	c.emit("ContactUpdate", ct.Contact)
+	if r.Tags != nil {
+		c.emit("ContactTagUpdate", ct.Contact)
+	}
+	if r.DNDSettings != nil || r.DND != nil {
+		c.emit("ContactDndUpdate", ct.Contact)
+	}
 	return jsonReply(http.StatusOK, map[string]any{"succeded": true, "contact": ct.Contact})
 }
 
@@ -295,6 +303,7 @@ func deleteContact(c *call) reply {
 		return rep
 	}
 	l.remove(ct)
+	c.emit("ContactDelete", ct.Contact)
 	return jsonReply(http.StatusOK, map[string]any{"succeded": true})
 }
 
@@ -317,10 +326,12 @@ func upsertContact(c *call) reply {
 	if !alwaysNew {
 		if m, _ := l.findMatch(str(r.Email), str(r.Phone), ""); m != nil {
 			apply(&m.Contact, &r.CreateContactRequest, c.s.stamp())
+			c.emit("ContactUpdate", m.Contact)
 			return jsonReply(http.StatusOK, map[string]any{"new": false, "contact": m.Contact, "traceId": traceID})
 		}
 	}
 	ct := c.newContact(l, &r.CreateContactRequest)
+	c.emit("ContactCreate", ct.Contact)
 	return jsonReply(http.StatusOK, map[string]any{"new": true, "contact": ct.Contact, "traceId": traceID})
 }
 
@@ -485,6 +496,7 @@ func bulkTags(c *call) reply {
 			ct.Tags, removed = minus(ct.Tags, r.Tags)
 		}
 		ct.DateUpdated = c.s.stamp()
+		c.emit("ContactTagUpdate", ct.Contact)
 		responses = append(responses, map[string]any{"contactId": id, "message": "Tags updated", "type": "success",
 			"oldTags": old, "tagsAdded": nonNil(added), "tagsRemoved": nonNil(removed)})
 	}
@@ -578,6 +590,7 @@ func changeTags(c *call, add bool) reply {
 		ct.Tags, _ = minus(ct.Tags, r.Tags)
 	}
 	ct.DateUpdated = c.s.stamp()
+	c.emit("ContactTagUpdate", ct.Contact)
 	return jsonReply(status, map[string]any{"tags": ct.Tags})
 }
 

@@ -58,6 +58,7 @@ type Server struct {
 	log       []Request
 	grants    map[string]int // token endpoint calls by grant type
 	gen       uint64         // write generation: bumped after every write request
+	hooks     *webhooks      // webhook deliveries, when enabled
 }
 
 type config struct {
@@ -173,10 +174,17 @@ func (s *Server) URL() string {
 	return s.http.URL
 }
 
-// Close stops a server started with NewServer.
+// Close stops a server started with NewServer, and its webhook deliveries.
 func (s *Server) Close() {
 	if s.http != nil {
 		s.http.Close()
+	}
+	s.mu.Lock()
+	w := s.hooks
+	s.hooks = nil
+	s.mu.Unlock()
+	if w != nil {
+		w.close()
 	}
 }
 

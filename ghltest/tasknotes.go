@@ -110,6 +110,7 @@ func createTask(c *call) reply {
 	t := &ghl.Task{ID: c.s.newID(), ContactID: ct.ID}
 	in.apply(t)
 	ct.tasks = append(ct.tasks, t)
+	c.emit("TaskCreate", t)
 	return taskReply(http.StatusCreated, t)
 }
 
@@ -152,6 +153,9 @@ func completeTask(c *call) reply {
 	t := *ct.tasks[i]
 	t.Completed = *in.Completed
 	ct.tasks[i] = &t
+	if t.Completed {
+		c.emit("TaskComplete", &t)
+	}
 	return taskReply(http.StatusOK, &t)
 }
 
@@ -162,6 +166,7 @@ func deleteTask(c *call) reply {
 	if !ok {
 		return rep
 	}
+	c.emit("TaskDelete", ct.tasks[i])
 	ct.tasks = slices.Delete(slices.Clone(ct.tasks), i, i+1)
 	return succeeded(http.StatusOK)
 }
@@ -246,6 +251,7 @@ func createNote(c *call) reply {
 	n := &ghl.Note{ID: c.s.newID(), ContactID: ct.ID, DateAdded: c.s.stamp()}
 	in.apply(n)
 	ct.notes = append(ct.notes, n)
+	c.emit("NoteCreate", n)
 	return noteReply(http.StatusCreated, n)
 }
 
@@ -266,6 +272,7 @@ func updateNote(c *call) reply {
 	n := *ct.notes[i]
 	in.apply(&n)
 	ct.notes[i] = &n
+	c.emit("NoteUpdate", &n)
 	return noteReply(http.StatusOK, &n)
 }
 
@@ -276,6 +283,7 @@ func deleteNote(c *call) reply {
 	if !ok {
 		return rep
 	}
+	c.emit("NoteDelete", ct.notes[i])
 	ct.notes = slices.Delete(slices.Clone(ct.notes), i, i+1)
 	return succeeded(http.StatusOK)
 }

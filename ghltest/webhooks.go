@@ -1,0 +1,176 @@
+package ghltest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// WebhookDelivery is one webhook the server sent (or tried to).
+type WebhookDelivery struct {
+	Type      string
+	WebhookID string
+	Status    int // the receiver's last answer; 0 if it could not be reached
+	Attempts  int
+}
+
+// webhooks sends signed deliveries in order from one goroutine.
+type webhooks struct {
+	url    string
+	signer *webhook.TestSigner
+	client *http.Client
+
+	queue   chan []byte
+	stop    chan struct{}
+	stopped chan struct{}
+	pending sync.WaitGroup
+
+	mu   sync.Mutex
+	done []WebhookDelivery
+}
+
+// DeliverWebhooks makes the server send a signed webhook to url whenever its
+// data changes: contacts created, updated, deleted or re-tagged, notes and
+// tasks created, updated, completed or deleted. Deliveries go in order,
+// each tried up to 3 times; verify them with signer.TestVerifier().
+func (s *Server) DeliverWebhooks(url string, signer *webhook.TestSigner) {
+	w := &webhooks{url: url, signer: signer, client: &http.Client{Timeout: 10 * time.Second},
+		queue: make(chan []byte, 10_000), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go w.run()
+	s.mu.Lock()
+	old := s.hooks
+	s.hooks = w
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+}
+
+// WaitWebhooks blocks until every delivery queued so far was sent (or gave up).
+func (s *Server) WaitWebhooks(ctx context.Context) error {
+	s.mu.Lock()
+	w := s.hooks
+	s.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { w.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WebhookDeliveries returns the deliveries made so far, oldest first.
+func (s *Server) WebhookDeliveries() []WebhookDelivery {
+	s.mu.Lock()
+	w := s.hooks
+	s.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]WebhookDelivery(nil), w.done...)
+}
+
+func (w *webhooks) run() {
+	defer close(w.stopped)
+	for {
+		select {
+		case body := <-w.queue:
+			w.deliver(body)
+			w.pending.Done()
+		case <-w.stop:
+			return
+		}
+	}
+}
+
+func (w *webhooks) deliver(body []byte) {
+	var head struct {
+		Type      string `json:"type"`
+		WebhookID string `json:"webhookId"`
+	}
+	_ = json.Unmarshal(body, &head)
+	d := WebhookDelivery{Type: head.Type, WebhookID: head.WebhookID}
+	for d.Attempts < 3 {
+		d.Attempts++
+		req, err := http.NewRequest(http.MethodPost, w.url, bytes.NewReader(body))
+		if err != nil {
+			break
+		}
+		req.Header = w.signer.Sign(body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := w.client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			d.Status = resp.StatusCode
+			if resp.StatusCode < 300 {
+				break
+			}
+		}
+		select {
+		case <-time.After(time.Duration(d.Attempts) * 20 * time.Millisecond):
+		case <-w.stop:
+			d.Attempts = 3
+		}
+	}
+	w.mu.Lock()
+	w.done = append(w.done, d)
+	w.mu.Unlock()
+}
+
+func (w *webhooks) close() {
+	close(w.stop)
+	<-w.stopped
+	// Whatever is still queued will not be sent.
+	for {
+		select {
+		case <-w.queue:
+			w.pending.Done()
+		default:
+			return
+		}
+	}
+}
+
+// emit queues a delivery of v (a contact, note or task) as eventType.
+// Callers hold s.mu.
+func (c *call) emit(eventType string, v any) {
+	w := c.s.hooks
+	if w == nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return
+	}
+	delete(m, "searchAfter")
+	m["type"] = eventType // replaces a contact's own "type" (lead, customer), as HighLevel's payloads do
+	m["locationId"] = c.tok.location
+	m["webhookId"] = newSecret("wh-")
+	m["timestamp"] = c.s.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	body, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	w.pending.Add(1)
+	select {
+	case w.queue <- body:
+	default:
+		w.pending.Done() // the queue is full: this delivery is dropped
+	}
+}
