@@ -70,6 +70,7 @@ type OAuthConfig struct {
 	Now func() time.Time
 }
 
+// String describes the config without its client secret.
 func (c *OAuthConfig) String() string {
 	return fmt.Sprintf("ghl.OAuthConfig{ClientID:%q, ClientSecret:[redacted], RedirectURL:%q}", c.ClientID, c.RedirectURL)
 }
@@ -172,6 +173,7 @@ func (t *Token) Valid(now time.Time, leeway time.Duration) bool {
 	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Add(leeway).Before(t.Expiry))
 }
 
+// String describes the token without its access and refresh tokens.
 func (t Token) String() string {
 	return fmt.Sprintf("ghl.Token{AccessToken:[redacted], RefreshToken:[redacted], Expiry:%s, UserType:%s, LocationID:%q, CompanyID:%q, Scope:%q}",
 		t.Expiry.Format(time.RFC3339), t.UserType, t.LocationID, t.CompanyID, t.Scope)
@@ -326,6 +328,7 @@ type TokenError struct {
 	retrieve    *oauth2.RetrieveError
 }
 
+// Error describes the refusal: endpoint, status, OAuth code and description.
 func (e *TokenError) Error() string {
 	s := "ghl: POST " + e.Path + ": " + strconv.Itoa(e.StatusCode)
 	if e.Code != "" {

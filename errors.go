@@ -43,6 +43,7 @@ type InputError struct {
 	Reason string
 }
 
+// Error names the field and what is wrong with it.
 func (e *InputError) Error() string {
 	return "ghl: invalid " + e.Field + ": " + e.Reason
 }
@@ -67,6 +68,7 @@ type APIError struct {
 	Hint       string   // what the SDK suggests, for some failures
 }
 
+// Error gives the method, path, status, messages and trace ID.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("ghl: ")
@@ -172,6 +174,7 @@ type errorBody struct {
 // messages decodes "message" sent as a string or as an array of strings.
 type messages []string
 
+// UnmarshalJSON accepts a string, an array of strings, or anything else as text.
 func (m *messages) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -175,4 +176,54 @@ func ExampleWithResponse() {
 	rl := resp.RateLimit()
 	fmt.Println(resp.StatusCode, rl.Max, rl.Remaining, rl.Window)
 	// Output: 200 100 99 10s
+}
+
+// The end of an OAuth callback: exchange the code, save the pair, and call
+// the API with a source that refreshes (and saves) it from then on.
+func ExampleOAuthConfig_ExchangeAndSave() {
+	srv := ghltest.NewServer(ghltest.WithContacts(3))
+	defer srv.Close()
+	cfg := &ghl.OAuthConfig{
+		ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret,
+		RedirectURL: "https://app.example/callback", BaseURL: srv.URL(),
+	}
+	// In a real app the code arrives on the redirect; ghltest can issue one.
+	code, _ := srv.AuthorizationCode(cfg.ClientID, cfg.RedirectURL, ghltest.DefaultLocationID, "contacts.readonly")
+
+	store := ghl.NewMemoryStore() // ghl.NewFileStore(dir, key) in production
+	src, tok, err := cfg.ExchangeAndSave(context.Background(), code, store)
+	if err != nil {
+		panic(err)
+	}
+	client, _ := ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithTokenSource(src), ghl.WithLocation(tok.LocationID))
+	res, err := client.Contacts.Search(context.Background(), ghl.SearchRequest{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tok.UserType, tok.LocationID, res.Total)
+	printed := fmt.Sprintf("%v %+v %#v", tok, tok, tok)
+	fmt.Println("secrets printed:", strings.Contains(printed, tok.AccessToken) || strings.Contains(printed, tok.RefreshToken))
+	// Output:
+	// Location GhlTestLocation00001 3
+	// secrets printed: false
+}
+
+// BulkUpsert runs many upserts under the rate limiter and reports each one.
+func ExampleContactsService_BulkUpsert() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+
+	reqs := []ghl.UpsertContactRequest{
+		{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com")}},
+		{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("b@example.com")}},
+		{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("broken")}},
+		{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com"), City: ghl.Ptr("Austin")}},
+	}
+	report := client.Contacts.BulkUpsert(context.Background(), reqs, ghl.BulkOptions{Concurrency: 1})
+	fmt.Println("created", report.Created, "updated", report.Updated, "failed", report.Failed)
+	fmt.Println(report.Items[2].Err)
+	// Output:
+	// created 2 updated 1 failed 1
+	// ghl: POST /contacts/upsert: 422 Unprocessable Entity: email must be an email
 }

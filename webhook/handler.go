@@ -47,6 +47,7 @@ func NewHandler(v *Verifier, fn func(context.Context, Event) error, opts ...Hand
 	return h
 }
 
+// ServeHTTP handles one delivery; see Handler for the answers it gives.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

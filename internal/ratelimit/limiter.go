@@ -36,6 +36,7 @@ type DailyError struct {
 	Reset time.Time // when the budget is expected back
 }
 
+// Error says until when the daily budget is spent.
 func (e *DailyError) Error() string {
 	return "daily rate limit spent until " + e.Reset.Format(time.RFC3339)
 }
