@@ -28,7 +28,7 @@ func (s *Server) issue(g *grant) map[string]any {
 		app: appID(g.clientID), scope: g.scope, expires: s.now().Add(s.cfg.tokenLifetime)}
 	s.refresh[refresh] = g
 	out := map[string]any{
-		"access_token": access, "token_type": "Bearer", "expires_in": int(s.cfg.tokenLifetime.Seconds()),
+		"access_token": access, "token_type": "Bearer", "expires_in": s.cfg.tokenLifetime.Seconds(), // fractional only for sub-second test lifetimes
 		"refresh_token": refresh, "scope": g.scope, "companyId": g.company, "userId": g.userID,
 		"planId": "ghltest-plan", "isBulkInstallation": false,
 	}

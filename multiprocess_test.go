@@ -1,0 +1,114 @@
+package ghl_test
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
+)
+
+// TestTwoOSProcessesShareAFileStore runs two real processes (this test
+// binary, started again) that share one FileStore directory and keep
+// calling the API while 600 ms access tokens expire under them. Refresh
+// tokens are single-use in ghltest, so any refresh token spent twice would
+// show as a failed call.
+func TestTwoOSProcessesShareAFileStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: runs two processes for 3 seconds")
+	}
+	srv := ghltest.NewServer(ghltest.WithTokenLifetime(600*time.Millisecond), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(3))
+	defer srv.Close()
+	dir, key := t.TempDir(), randomKey(t)
+	store, err := ghl.NewFileStore(dir, key)
+	require.NoError(t, err)
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
+	require.NoError(t, err)
+	_, _, err = cfg.ExchangeAndSave(context.Background(), code, store)
+	require.NoError(t, err)
+
+	var outs [2]strings.Builder
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i := range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTokenWorkerProcess$", "-test.v")
+		cmd.Env = append(os.Environ(), "GHL_WORKER=1", "GHL_WORKER_BASE="+srv.URL(), "GHL_WORKER_DIR="+dir,
+			"GHL_WORKER_KEY="+hex.EncodeToString(key))
+		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+		require.NoError(t, cmd.Start())
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = cmd.Wait() }()
+	}
+	wg.Wait()
+	calls, failures := 0, 0
+	for i := range 2 {
+		require.NoError(t, errs[i], "worker %d:\n%s", i, outs[i].String())
+		var n, failed int
+		for _, line := range strings.Split(outs[i].String(), "\n") {
+			if _, err := fmt.Sscanf(strings.TrimSpace(line), "worker: %d calls, %d failed", &n, &failed); err == nil {
+				break
+			}
+		}
+		assert.Zero(t, failed, "worker %d:\n%.2000s", i, outs[i].String())
+		assert.Positive(t, n, "worker %d made calls", i)
+		calls, failures = calls+n, failures+failed
+	}
+	grants := srv.TokenGrants("refresh_token")
+	t.Logf("2 processes, %d calls over 3 s of 600 ms tokens (refreshed 200 ms early): %d refreshes, %d failed calls", calls, grants, failures)
+	assert.Positive(t, grants)
+	// A token lasts 400 ms before it is refreshed: about 8 expiries in 3 s.
+	assert.LessOrEqual(t, grants, 3000/400+3, "one refresh per expiry, not one per process")
+
+	tok, err := store.Load(context.Background(), ghltest.DefaultLocationID)
+	require.NoError(t, err)
+	_, err = cfg.Refresh(context.Background(), tok.RefreshToken, "")
+	assert.NoError(t, err, "the store ends with the newest, unspent refresh token")
+}
+
+// TestTokenWorkerProcess is the worker half of TestTwoOSProcessesShareAFileStore;
+// it does nothing unless started by it.
+func TestTokenWorkerProcess(t *testing.T) {
+	if os.Getenv("GHL_WORKER") != "1" {
+		t.Skip("a helper process for TestTwoOSProcessesShareAFileStore")
+	}
+	key, _ := hex.DecodeString(os.Getenv("GHL_WORKER_KEY"))
+	store, err := ghl.NewFileStore(os.Getenv("GHL_WORKER_DIR"), key)
+	require.NoError(t, err)
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: os.Getenv("GHL_WORKER_BASE")}
+	src, err := cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithRefreshLeeway(200*time.Millisecond))
+	require.NoError(t, err)
+	c, err := ghl.NewClient(ghl.WithBaseURL(os.Getenv("GHL_WORKER_BASE")), ghl.WithTokenSource(src),
+		ghl.WithLocation(ghltest.DefaultLocationID), ghl.WithoutRateLimiter())
+	require.NoError(t, err)
+	var calls, failed atomic.Int32
+	deadline := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				calls.Add(1)
+				if _, err := c.Contacts.List(context.Background(), ghl.ListOptions{Limit: 1}); err != nil {
+					failed.Add(1)
+					fmt.Println("call failed:", err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("worker: %d calls, %d failed\n", calls.Load(), failed.Load())
+}
