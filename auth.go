@@ -397,3 +397,88 @@ func excerptJSONError(err error) string {
 	}
 	return "undecodable"
 }
+
+// InstalledLocationsQuery filters GET /oauth/installedLocations.
+type InstalledLocationsQuery struct {
+	CompanyID   string // required
+	AppID       string // required: the client ID's part before its first "-"; derived when empty
+	Skip, Limit int    // paging; Limit 0 means the API's default (20)
+	Query       string // name search
+	IsInstalled *bool  // only installed (true) or not installed (false) locations
+}
+
+// InstalledLocation is one location of an agency, with the app's install state.
+type InstalledLocation struct {
+	ID          string `json:"_id"`
+	Name        string `json:"name"`
+	Address     string `json:"address"`
+	IsInstalled bool   `json:"isInstalled"`
+	VersionID   string `json:"versionId,omitempty"`
+	InstalledAt Time   `json:"installedAt,omitzero"`
+}
+
+// InstalledLocations is one page of an agency's locations.
+type InstalledLocations struct {
+	Locations                []InstalledLocation `json:"locations"`
+	Count                    int                 `json:"count"`
+	InstallToFutureLocations bool                `json:"installToFutureLocations"`
+}
+
+// InstalledLocations lists an agency's locations and whether the app is
+// installed on each. GET /oauth/installedLocations (Agency-Access-Only,
+// scope oauth.readonly).
+func (c *OAuthConfig) InstalledLocations(ctx context.Context, agencyAccessToken string, q InstalledLocationsQuery) (*InstalledLocations, error) {
+	if agencyAccessToken == "" {
+		return nil, invalid("agency token", "is required")
+	}
+	if err := checkID("companyId", q.CompanyID); err != nil {
+		return nil, err
+	}
+	if q.AppID == "" {
+		q.AppID, _, _ = strings.Cut(c.ClientID, "-")
+	}
+	if err := checkID("appId", q.AppID); err != nil {
+		return nil, err
+	}
+	if q.Skip < 0 || q.Limit < 0 {
+		return nil, invalid("skip", "skip and limit must not be negative")
+	}
+	v := url.Values{"companyId": {q.CompanyID}, "appId": {q.AppID}, "skip": {strconv.Itoa(q.Skip)}}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Query != "" {
+		v.Set("query", q.Query)
+	}
+	if q.IsInstalled != nil {
+		v.Set("isInstalled", strconv.FormatBool(*q.IsInstalled))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base()+"/oauth/installedLocations?"+v.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("ghl: /oauth/installedLocations: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+agencyAccessToken)
+	req.Header.Set("Version", APIVersion)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newAPIError(http.MethodGet, "/oauth/installedLocations", resp.StatusCode, resp.Header, body)
+	}
+	var out InstalledLocations
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %s", excerptJSONError(err))
+	}
+	return &out, nil
+}

@@ -337,6 +337,33 @@ func TestLocationTokenFromAgency(t *testing.T) {
 	assert.Equal(t, 1, e.srv.TokenGrants("refresh_token"))
 }
 
+func TestInstalledLocations(t *testing.T) {
+	e := newOAuthEnv(t, ghltest.WithLocations("SecondLocation000001", "ThirdLocation0000001"))
+	agencyCfg := *e.cfg
+	agencyCfg.UserType = ghl.UserTypeCompany
+	code, err := e.srv.AuthorizationCode(e.cfg.ClientID, e.cfg.RedirectURL, ghltest.DefaultLocationID, "oauth.readonly")
+	require.NoError(t, err)
+	tok, err := agencyCfg.Exchange(context.Background(), code)
+	require.NoError(t, err)
+	res, err := e.cfg.InstalledLocations(context.Background(), tok.AccessToken, ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID, Limit: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Count)
+	require.Len(t, res.Locations, 2)
+	assert.True(t, res.Locations[0].IsInstalled)
+	_, err = e.cfg.InstalledLocations(context.Background(), tok.AccessToken, ghl.InstalledLocationsQuery{CompanyID: "a/b"})
+	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
+	loc, _ := e.cfg.Exchange(context.Background(), mustCode(t, e))
+	_, err = e.cfg.InstalledLocations(context.Background(), loc.AccessToken, ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
+	assert.ErrorIs(t, err, ghl.ErrUnauthorized, "a location token is refused")
+	assert.NotContains(t, err.Error(), loc.AccessToken)
+}
+
+func mustCode(t *testing.T, e *oauthEnv) string {
+	code, err := e.srv.AuthorizationCode(e.cfg.ClientID, e.cfg.RedirectURL, ghltest.DefaultLocationID, "contacts.readonly")
+	require.NoError(t, err)
+	return code
+}
+
 func TestTokenAnswersThatAreWrong(t *testing.T) {
 	answers := map[string]string{
 		"no access token": `{"token_type":"Bearer","refresh_token":"rt"}`,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ghlkit/ghl"
@@ -219,4 +220,53 @@ func (s *Server) authorizePage(r *http.Request, body []byte) reply {
 	}
 	ru.RawQuery = back.Encode()
 	return reply{status: http.StatusFound, header: http.Header{"Location": {ru.String()}}}
+}
+
+// installedLocations serves GET /oauth/installedLocations for agency tokens:
+// every location of the company, installed (ghltest installs its app on all).
+func (s *Server) installedLocations(r *http.Request) reply {
+	if r.Method != http.MethodGet {
+		return errReply(http.StatusNotFound, "Cannot "+r.Method+" /oauth/installedLocations")
+	}
+	if r.Header.Get("Version") != ghl.APIVersion {
+		return errReply(http.StatusBadRequest, "version header was not found")
+	}
+	tok, rep, ok := s.authenticate(r)
+	if !ok {
+		return rep
+	}
+	q := r.URL.Query()
+	if tok.kind != kindCompany {
+		return errReply(http.StatusUnauthorized, "This route is only for agency (Company) tokens")
+	}
+	if q.Get("companyId") == "" || q.Get("appId") == "" {
+		return unprocessable("companyId should not be empty", "appId should not be empty")
+	}
+	if q.Get("companyId") != tok.company {
+		return errReply(http.StatusForbidden, forbidden)
+	}
+	skip, limit := 0, 20
+	if v, err := strconv.Atoi(q.Get("skip")); err == nil && v >= 0 {
+		skip = v
+	}
+	if v, err := strconv.Atoi(q.Get("limit")); err == nil && v > 0 {
+		limit = v
+	}
+	s.mu.Lock()
+	var ids []string
+	for id, l := range s.locations {
+		if l.company == tok.company && strings.Contains(strings.ToLower(id), strings.ToLower(q.Get("query"))) {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(ids)
+	if q.Get("isInstalled") == "false" {
+		ids = nil
+	}
+	page := []map[string]any{}
+	for _, id := range ids[min(skip, len(ids)):min(skip+limit, len(ids))] {
+		page = append(page, map[string]any{"_id": id, "name": "Location " + id, "address": "1 Main St", "isInstalled": true})
+	}
+	return jsonReply(http.StatusOK, map[string]any{"locations": page, "count": len(ids), "installToFutureLocations": true})
 }

@@ -364,6 +364,8 @@ func (s *Server) serve(r *http.Request, body []byte) reply {
 		return s.tokenEndpoint(r, body)
 	case p == "/oauth/locationToken":
 		return s.locationTokenEndpoint(r, body)
+	case p == "/oauth/installedLocations":
+		return s.installedLocations(r)
 	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"):
 	default:
 		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
