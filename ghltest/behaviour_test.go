@@ -3,7 +3,6 @@ package ghltest_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -393,7 +392,6 @@ func TestSeedIsDeterministic(t *testing.T) {
 	assert.Equal(t, ca, cb)
 	assert.Regexp(t, `^\+1555\d{7}$`, ca.Phone)
 	assert.Contains(t, ca.Email, "@example.com")
-	assert.False(t, errors.Is(nil, ghl.ErrNotFound))
 }
 
 // BenchmarkFakeSearch100k iterates 100,000 seeded contacts through the SDK's
