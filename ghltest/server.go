@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 // Defaults of a new server.
@@ -59,6 +60,7 @@ type Server struct {
 	grants    map[string]int // token endpoint calls by grant type
 	gen       uint64         // write generation: bumped after every write request
 	hooks     *webhooks      // webhook deliveries, when enabled
+	signer    *webhook.TestSigner
 }
 
 type config struct {

@@ -37,8 +37,12 @@ type webhooks struct {
 // DeliverWebhooks makes the server send a signed webhook to url whenever its
 // data changes: contacts created, updated, deleted or re-tagged, notes and
 // tasks created, updated, completed or deleted. Deliveries go in order,
-// each tried up to 3 times; verify them with signer.TestVerifier().
+// each tried up to 3 times. A nil signer means the server's own key pair;
+// verify its deliveries with WebhookVerifier (or signer.TestVerifier()).
 func (s *Server) DeliverWebhooks(url string, signer *webhook.TestSigner) {
+	if signer == nil {
+		signer = s.WebhookSigner()
+	}
 	w := &webhooks{url: url, signer: signer, client: &http.Client{Timeout: 10 * time.Second},
 		queue: make(chan []byte, 10_000), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go w.run()
@@ -49,6 +53,26 @@ func (s *Server) DeliverWebhooks(url string, signer *webhook.TestSigner) {
 	if old != nil {
 		old.close()
 	}
+}
+
+// WebhookSigner returns the server's own test key pair, made on first use.
+func (s *Server) WebhookSigner() *webhook.TestSigner {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.signer == nil {
+		signer, err := webhook.NewTestSigner()
+		if err != nil {
+			panic("ghltest: cannot make a webhook key pair: " + err.Error())
+		}
+		s.signer = signer
+	}
+	return s.signer
+}
+
+// WebhookVerifier returns a verifier that trusts the server's own key pair
+// (and nothing else), for receivers under test.
+func (s *Server) WebhookVerifier(opts ...webhook.Option) (*webhook.Verifier, error) {
+	return s.WebhookSigner().TestVerifier(opts...)
 }
 
 // WaitWebhooks blocks until every delivery queued so far was sent (or gave up).

@@ -70,21 +70,16 @@ func (r *Replica) Snapshot() map[string]ghl.Contact {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	signer, err := webhook.NewTestSigner()
-	if err != nil {
-		return err
-	}
-	verifier, err := signer.TestVerifier() // trusts only the test key; use webhook.NewVerifier() for HighLevel
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	verifier, err := srv.WebhookVerifier() // trusts only ghltest's key; use webhook.NewVerifier() for HighLevel
 	if err != nil {
 		return err
 	}
 	replica := NewReplica()
 	receiver := httptest.NewServer(webhook.NewHandler(verifier, replica.Mux().Handle))
 	defer receiver.Close()
-
-	srv := ghltest.NewServer()
-	defer srv.Close()
-	srv.DeliverWebhooks(receiver.URL, signer)
+	srv.DeliverWebhooks(receiver.URL, nil) // signed with ghltest's own key pair
 	client, err := srv.Client()
 	if err != nil {
 		return err
