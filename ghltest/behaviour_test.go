@@ -189,7 +189,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	srv := ghltest.NewServer(ghltest.WithRateLimit(5, 300*time.Millisecond), ghltest.WithContacts(1))
+	srv := ghltest.NewServer(ghltest.WithRateLimit(5, time.Second), ghltest.WithContacts(1))
 	defer srv.Close()
 	for i := range 5 {
 		status, _ := raw(t, srv, "GET", "/contacts/?locationId="+ghltest.DefaultLocationID, ghltest.DefaultToken, v2, "")
@@ -204,7 +204,7 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, 429, resp.StatusCode)
 	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
 	assert.Equal(t, "5", resp.Header.Get("X-RateLimit-Max"))
-	assert.Equal(t, "300", resp.Header.Get("X-RateLimit-Interval-Milliseconds"))
+	assert.Equal(t, "1000", resp.Header.Get("X-RateLimit-Interval-Milliseconds"))
 	assert.Equal(t, "199995", resp.Header.Get("X-RateLimit-Daily-Remaining"))
 	assert.Equal(t, "200000", resp.Header.Get("X-RateLimit-Limit-Daily"))
 
