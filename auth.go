@@ -280,23 +280,34 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, for
 	if c.Now != nil {
 		now = c.Now()
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, body, err := c.send(req, path, maxTokenBody)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is fine to show, but keep errors uniform
-		}
-		return nil, fmt.Errorf("ghl: POST %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
-	if err != nil {
-		return nil, fmt.Errorf("ghl: POST %s: read answer: %w", path, err)
+		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, tokenError(path, resp, body)
 	}
 	return parseToken(path, body, now)
+}
+
+// send makes one request to the OAuth endpoints (outside the client's
+// request path: they take the app's or an agency's credentials, not the
+// client's token) and reads the answer, capped at limit.
+func (c *OAuthConfig) send(req *http.Request, path string, limit int64) (*http.Response, []byte, error) {
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // keep errors uniform: method and path, no URL
+		}
+		return nil, nil, fmt.Errorf("ghl: %s %s: %w", req.Method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, nil, fmt.Errorf("ghl: %s %s: read answer: %w", req.Method, path, err)
+	}
+	return resp, body, nil
 }
 
 // tokenError describes a refused token request as *oauth2.RetrieveError,
@@ -460,18 +471,9 @@ func (c *OAuthConfig) InstalledLocations(ctx context.Context, agencyAccessToken 
 	req.Header.Set("Authorization", "Bearer "+agencyAccessToken)
 	req.Header.Set("Version", APIVersion)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.httpClient().Do(req)
+	resp, body, err := c.send(req, "/oauth/installedLocations", maxResponseBody)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %w", err)
+		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, newAPIError(http.MethodGet, "/oauth/installedLocations", resp.StatusCode, resp.Header, body)

@@ -2,7 +2,6 @@ package ghl
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/ghlkit/ghl/internal/ratelimit"
@@ -36,16 +35,12 @@ func parseRateLimit(h http.Header) RateLimit {
 	return rl
 }
 
+// headerInt reads an integer header, -1 when missing or not a number.
 func headerInt(h http.Header, key string) int {
-	v := h.Get(key)
-	if v == "" {
-		return -1
+	if n, ok := ratelimit.HeaderInt(h, key); ok {
+		return n
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return -1
-	}
-	return n
+	return -1
 }
 
 // RateLimiter throttles requests before HighLevel refuses them: never more

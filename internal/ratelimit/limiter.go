@@ -242,16 +242,16 @@ func (s *Slot) Done(h http.Header, status int) {
 	}
 	b := s.b
 	b.known = true
-	if v, ok := num(h, "X-Ratelimit-Max"); ok && v > 0 {
+	if v, ok := HeaderInt(h, "X-Ratelimit-Max"); ok && v > 0 {
 		b.max = v
 	}
-	if v, ok := num(h, "X-Ratelimit-Interval-Milliseconds"); ok && v > 0 {
+	if v, ok := HeaderInt(h, "X-Ratelimit-Interval-Milliseconds"); ok && v > 0 {
 		b.window = time.Duration(v) * time.Millisecond
 	}
-	if v, ok := num(h, "X-Ratelimit-Limit-Daily"); ok {
+	if v, ok := HeaderInt(h, "X-Ratelimit-Limit-Daily"); ok {
 		b.dailyLimit = v
 	}
-	if v, ok := num(h, "X-Ratelimit-Daily-Remaining"); ok {
+	if v, ok := HeaderInt(h, "X-Ratelimit-Daily-Remaining"); ok {
 		b.dailyRemaining, b.dailySince, b.dailyAt = v, 0, now
 	}
 	if v := h.Get("X-Ratelimit-Daily-Reset"); v != "" {
@@ -265,7 +265,7 @@ func (s *Slot) Done(h http.Header, status int) {
 			return
 		}
 	}
-	if rem, ok := num(h, "X-Ratelimit-Remaining"); ok {
+	if rem, ok := HeaderInt(h, "X-Ratelimit-Remaining"); ok {
 		// Requests in flight were sent before this report and may or may
 		// not be in it: count them as spent from it, and as ours.
 		b.remaining, b.remainingAt, b.sentSinceSeen = rem, now, b.inFlight()
@@ -331,7 +331,8 @@ func (l *Limiter) Snapshot(key string) State {
 	return st
 }
 
-func num(h http.Header, key string) (int, bool) {
+// HeaderInt reads an integer header; ok is false when it is missing or not a number.
+func HeaderInt(h http.Header, key string) (int, bool) {
 	v := h.Get(key)
 	if v == "" {
 		return 0, false

@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -249,11 +248,11 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 // WindowWait is the burst window the server announced, when it also said the
 // window's budget is spent.
 func WindowWait(h http.Header) (time.Duration, bool) {
-	rem, ok := headerInt(h, "X-Ratelimit-Remaining")
+	rem, ok := ratelimit.HeaderInt(h, "X-Ratelimit-Remaining")
 	if !ok || rem > 0 {
 		return 0, false
 	}
-	ms, ok := headerInt(h, "X-Ratelimit-Interval-Milliseconds")
+	ms, ok := ratelimit.HeaderInt(h, "X-Ratelimit-Interval-Milliseconds")
 	if !ok || ms <= 0 {
 		return 0, false
 	}
@@ -263,17 +262,8 @@ func WindowWait(h http.Header) (time.Duration, bool) {
 // DailyExhausted reports whether the answer says the daily budget is spent;
 // waiting seconds will not help then.
 func DailyExhausted(h http.Header) bool {
-	rem, ok := headerInt(h, "X-Ratelimit-Daily-Remaining")
+	rem, ok := ratelimit.HeaderInt(h, "X-Ratelimit-Daily-Remaining")
 	return ok && rem <= 0
-}
-
-func headerInt(h http.Header, key string) (int64, bool) {
-	v := h.Get(key)
-	if v == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	return n, err == nil
 }
 
 func prepareRetry(req *http.Request) error {
