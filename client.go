@@ -65,15 +65,56 @@ type TokenSource interface {
 }
 
 // RetryPolicy sets how failed attempts are retried. Which failures are
-// retried is fixed by the SDK: see the package documentation.
+// retried is fixed by the SDK: see the package documentation. A zero field
+// means its default (DefaultRetryPolicy), so RetryPolicy{MaxRetries: 5} keeps
+// the default waits.
 type RetryPolicy struct {
-	MaxRetries int           // attempts after the first; 0 disables retries
-	MinWait    time.Duration // first backoff step
-	MaxWait    time.Duration // longest single wait, including a server's Retry-After
+	// MaxRetries is how many attempts may follow the first: 0 means the
+	// default (3); NoRetries (or any negative value) sends each call once.
+	MaxRetries int
+	MinWait    time.Duration // first backoff step; 0 means 500 ms
+	MaxWait    time.Duration // longest single wait, including a server's Retry-After; 0 means 30 s
+	// SettleWait is the least time an idempotent write that may create
+	// something (Contacts.Upsert) waits before it is sent again after an
+	// attempt whose outcome is unknown (a timeout, a reset, a 502 or 504, a
+	// cut-off answer): HighLevel may still be processing the first attempt,
+	// and a second one racing it can create a duplicate. 0 means 5 s; a
+	// negative value disables the extra wait.
+	SettleWait time.Duration
 }
 
-// DefaultRetryPolicy is used unless WithRetryPolicy says otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second}
+// NoRetries, as RetryPolicy.MaxRetries, sends every call exactly once.
+const NoRetries = -1
+
+// DefaultRetryPolicy returns the policy used unless WithRetryPolicy says
+// otherwise: 3 retries, waits from 500 ms up to 30 s, 5 s settle wait.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second, SettleWait: 5 * time.Second}
+}
+
+// withDefaults fills the zero fields of p from DefaultRetryPolicy.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy()
+	switch {
+	case p.MaxRetries == 0:
+		p.MaxRetries = d.MaxRetries
+	case p.MaxRetries < 0:
+		p.MaxRetries = 0
+	}
+	if p.MinWait == 0 {
+		p.MinWait = d.MinWait
+	}
+	if p.MaxWait == 0 {
+		p.MaxWait = max(d.MaxWait, p.MinWait)
+	}
+	switch {
+	case p.SettleWait == 0:
+		p.SettleWait = d.SettleWait
+	case p.SettleWait < 0:
+		p.SettleWait = 0
+	}
+	return p
+}
 
 type settings struct {
 	base      string
@@ -87,6 +128,7 @@ type settings struct {
 	retry     RetryPolicy
 	limiter   *RateLimiter
 	noLimiter bool
+	insecure  bool
 }
 
 // An Option configures a Client. Options check their input; NewClient returns
@@ -94,8 +136,8 @@ type settings struct {
 type Option func(*settings) error
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL). It must be
-// https, or http on a loopback address (for ghltest and local proxies). A path
-// is kept: requests go below it.
+// https, or http on a loopback address (for ghltest and local proxies), or
+// any http URL with WithInsecureHTTP. A path is kept: requests go below it.
 func WithBaseURL(raw string) Option {
 	return func(s *settings) error {
 		u, err := url.Parse(raw)
@@ -105,13 +147,20 @@ func WithBaseURL(raw string) Option {
 		if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return invalid("base URL", "%q is not an absolute http(s) URL", raw)
 		}
-		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-			return invalid("base URL", "plain http is allowed only on loopback, not %q", u.Host)
-		}
 		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return invalid("base URL", "must not carry a query, fragment or user info")
 		}
 		s.base = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a plain-http base URL off loopback, such as a
+// ghlfake container in a compose network (http://ghlfake:8080). Tokens then
+// cross the network unencrypted: never use it against HighLevel.
+func WithInsecureHTTP() Option {
+	return func(s *settings) error {
+		s.insecure = true
 		return nil
 	}
 }
@@ -195,11 +244,16 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRetryPolicy sets how many times and how patiently failed attempts are
-// retried.
+// retried. Zero fields keep their defaults. It refuses negative waits and a
+// MaxWait below MinWait.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(s *settings) error {
-		if p.MaxRetries < 0 || p.MinWait < 0 || p.MaxWait < p.MinWait {
-			return invalid("retry policy", "needs MaxRetries >= 0 and 0 <= MinWait <= MaxWait")
+		if p.MinWait < 0 || p.MaxWait < 0 {
+			return invalid("retry policy", "MinWait and MaxWait must not be negative")
+		}
+		p = p.withDefaults()
+		if p.MaxWait < p.MinWait {
+			return invalid("retry policy", "MaxWait %s is below MinWait %s", p.MaxWait, p.MinWait)
 		}
 		s.retry = p
 		return nil
@@ -209,7 +263,7 @@ func WithRetryPolicy(p RetryPolicy) Option {
 // NewClient returns a client configured by opts. A token (WithToken or
 // WithTokenSource) is required.
 func NewClient(opts ...Option) (*Client, error) {
-	s := settings{base: DefaultBaseURL, retry: DefaultRetryPolicy}
+	s := settings{base: DefaultBaseURL, retry: DefaultRetryPolicy()}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -223,6 +277,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if s.tokenSet && s.tokens != nil {
 		return nil, errors.New("ghl: WithToken and WithTokenSource are exclusive")
+	}
+	if u, _ := url.Parse(s.base); u.Scheme == "http" && !s.insecure && !isLoopback(u.Hostname()) {
+		return nil, invalid("base URL", "plain http is allowed only on loopback, not %q (WithInsecureHTTP allows it)", u.Host)
 	}
 	if s.hc == nil {
 		s.hc = defaultHTTPClient()
@@ -238,7 +295,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		agent:    []string{ua},
 		logger:   s.logger,
 		retry:    s.retry,
-		rc:       transport.New(s.hc, transport.Config{MinWait: s.retry.MinWait, MaxWait: s.retry.MaxWait}),
+		rc:       transport.New(transport.Shield(s.hc), transport.Config{MinWait: s.retry.MinWait, MaxWait: s.retry.MaxWait}),
 		limiter:  s.limiter,
 		limitKey: s.location,
 	}
@@ -282,6 +339,10 @@ type Response struct {
 	Attempts   int    // attempts the call took, 1 when it was not retried
 	Method     string // request method
 	Path       string // request path, without query
+	// UnknownOutcome says an earlier attempt may have reached HighLevel
+	// without an answer (a timeout, a reset, a 500, 502 or 504, a cut-off
+	// body) before this answer came.
+	UnknownOutcome bool
 }
 
 // RateLimit parses the answer's rate-limit headers.
@@ -296,6 +357,80 @@ type CallOption func(*callSettings)
 type callSettings struct {
 	resp    *Response
 	retries int
+	version string
+	class   RetryClass
+	header  []string
+	unknown *bool // set to whether an attempt's outcome was unknown
+}
+
+// apply puts the per-call overrides that shape the request on o.
+func (cs *callSettings) apply(o *op) {
+	if cs.version != "" {
+		o.version = cs.version
+	}
+	switch cs.class {
+	case RetrySafe:
+		o.retryable = true
+	case RetryUnsafe:
+		o.retryable, o.settle = false, false
+	}
+	if len(cs.header) > 0 {
+		o.header = append(o.header[:len(o.header):len(o.header)], cs.header...)
+	}
+}
+
+// RetryClass says whether a call may be sent again after an attempt that may
+// have reached HighLevel without an answer.
+type RetryClass int
+
+const (
+	// RetryDefault keeps the operation's own class: the SDK's methods know
+	// theirs; for Client.Do, GET, PUT and DELETE are RetrySafe and POST and
+	// PATCH RetryUnsafe.
+	RetryDefault RetryClass = iota
+	// RetrySafe: sending the request twice has the effect of sending it once.
+	RetrySafe
+	// RetryUnsafe: a second send could do the work twice (a create). Such a
+	// call is resent only when the first attempt provably did not reach
+	// HighLevel or was refused with a 429, and a failure with an unknown
+	// outcome is an *UnknownOutcomeError.
+	RetryUnsafe
+)
+
+// WithRetryClass overrides whether the call may be resent after an attempt
+// whose outcome is unknown. Use it with Client.Do for endpoints the SDK does
+// not wrap.
+func WithRetryClass(rc RetryClass) CallOption {
+	return func(cs *callSettings) { cs.class = rc }
+}
+
+// WithVersion sends the call with this Version header instead of the
+// operation's own (APIVersion for Contacts). Empty keeps the default.
+func WithVersion(v string) CallOption {
+	return func(cs *callSettings) { cs.version = strings.TrimSpace(v) }
+}
+
+// WithHeader adds a header to the call. The SDK's own headers (Authorization,
+// Version, Content-Type, Accept, User-Agent) cannot be replaced this way; use
+// WithVersion for the Version. A name or value with a line break is ignored.
+func WithHeader(key, value string) CallOption {
+	return func(cs *callSettings) {
+		k := http.CanonicalHeaderKey(strings.TrimSpace(key))
+		switch k {
+		case "", "Authorization", "Version", "Content-Type", "Accept", "User-Agent", "Host", "Content-Length":
+			return
+		}
+		if strings.ContainsAny(k+value, "\r\n") {
+			return
+		}
+		cs.header = append(cs.header, k, value)
+	}
+}
+
+// reportUnknown is an internal option: *b is set to whether an attempt's
+// outcome was unknown before the final answer.
+func reportUnknown(b *bool) CallOption {
+	return func(cs *callSettings) { cs.unknown = b }
 }
 
 // WithResponse stores the call's last HTTP answer in r, also when the call

@@ -148,4 +148,7 @@ type UpsertResult struct {
 	Contact Contact
 	Created bool   // the API's "new": true when no existing contact matched
 	TraceID string // HighLevel's trace ID for the call
+	// AfterUnknownOutcome says an earlier attempt may have reached HighLevel
+	// without an answer, and the upsert was sent again after the settle wait.
+	AfterUnknownOutcome bool
 }

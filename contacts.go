@@ -59,10 +59,19 @@ func (s *ContactsService) Create(ctx context.Context, req CreateContactRequest, 
 		return nil, err
 	}
 	var out contactBody
-	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/", body: &req}, &out, opts); err != nil {
+	o := op{method: http.MethodPost, path: "/contacts/", body: &req, valid: func() string { return needID(out.Contact.ID, "contact") }}
+	if err := s.c.do(ctx, o, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out.Contact, nil
+}
+
+// needID is an op.valid check: a create's answer must name what it created.
+func needID(id, what string) string {
+	if id == "" {
+		return "has no " + what + " ID"
+	}
+	return ""
 }
 
 // Update changes the fields set in req. PUT /contacts/{contactId} (contacts.write).
@@ -116,7 +125,11 @@ func (c *Client) doSucceeded(ctx context.Context, o op, opts []CallOption) error
 //
 // Upsert is retried like any idempotent call, except with
 // CreateNewIfDuplicateAllowed set, where a second attempt could create a
-// second contact.
+// second contact. After an attempt whose outcome is unknown (a timeout, a
+// 502), the resend waits RetryPolicy.SettleWait first, so that it does not
+// race the first attempt on HighLevel's side, and the result's
+// AfterUnknownOutcome says so. A failure after such an attempt matches
+// ErrMaybeProcessed.
 func (s *ContactsService) Upsert(ctx context.Context, req UpsertContactRequest, opts ...CallOption) (*UpsertResult, error) {
 	loc, err := s.c.locationOr(req.LocationID)
 	if err != nil {
@@ -135,10 +148,13 @@ func (s *ContactsService) Upsert(ctx context.Context, req UpsertContactRequest, 
 		TraceID string  `json:"traceId"`
 	}
 	alwaysNew := req.CreateNewIfDuplicateAllowed != nil && *req.CreateNewIfDuplicateAllowed
-	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/upsert", body: &req, retryable: !alwaysNew}, &out, opts); err != nil {
+	var unknown bool
+	o := op{method: http.MethodPost, path: "/contacts/upsert", body: &req, retryable: !alwaysNew, settle: !alwaysNew,
+		valid: func() string { return needID(out.Contact.ID, "contact") }}
+	if err := s.c.do(ctx, o, &out, append(opts[:len(opts):len(opts)], reportUnknown(&unknown))); err != nil {
 		return nil, err
 	}
-	return &UpsertResult{Contact: out.Contact, Created: out.New, TraceID: out.TraceID}, nil
+	return &UpsertResult{Contact: out.Contact, Created: out.New, TraceID: out.TraceID, AfterUnknownOutcome: unknown}, nil
 }
 
 // DuplicateQuery names what Contacts.FindDuplicate matches on.

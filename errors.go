@@ -35,7 +35,68 @@ var (
 	// ErrInvalidInput: the call was refused before anything was sent;
 	// errors.As with *InputError names the field.
 	ErrInvalidInput = errors.New("ghl: invalid input")
+	// ErrMaybeProcessed: a write that is not sent twice (a create) may have
+	// been carried out although the call failed: the connection died after
+	// the request was sent, HighLevel answered 500, 502 or 504, or a 2xx
+	// answer was cut off or empty. Look the record up before creating it
+	// again; errors.As with *UnknownOutcomeError says when it was sent.
+	ErrMaybeProcessed = errors.New("ghl: the request may have been processed")
+	// ErrBadAnswer: HighLevel answered 2xx with a body the operation cannot
+	// use (empty, null, cut off, not JSON, too large); errors.As with
+	// *AnswerError says which.
+	ErrBadAnswer = errors.New("ghl: unusable answer")
 )
+
+// UnknownOutcomeError is a failed call whose request may nevertheless have
+// been carried out by HighLevel. It matches ErrMaybeProcessed and unwraps to
+// what went wrong (a transport error, an *APIError or an *AnswerError).
+type UnknownOutcomeError struct {
+	Method   string    // request method
+	Path     string    // request path, without query
+	Attempts int       // attempts made
+	SentAt   time.Time // when the last attempt was sent: search for records created since
+	Err      error     // what went wrong
+}
+
+// Error says that the request may have been processed, and why that is unknown.
+func (e *UnknownOutcomeError) Error() string {
+	return "ghl: " + e.Method + " " + e.Path + ": outcome unknown, the request may have been processed (not sent again): " + e.Err.Error()
+}
+
+// Is makes errors.Is(err, ErrMaybeProcessed) true.
+func (e *UnknownOutcomeError) Is(target error) bool { return target == ErrMaybeProcessed }
+
+// Unwrap returns what went wrong.
+func (e *UnknownOutcomeError) Unwrap() error { return e.Err }
+
+// AnswerError is a 2xx answer that the operation cannot use. It matches
+// ErrBadAnswer.
+type AnswerError struct {
+	StatusCode int    // HTTP status
+	Method     string // request method
+	Path       string // request path, without query
+	Reason     string // what is wrong with the answer
+	TraceID    string // HighLevel's trace ID, when the answer carried one
+	Err        error  // the read or decode error, if any
+}
+
+// Error names the call, the status and what is wrong.
+func (e *AnswerError) Error() string {
+	s := fmt.Sprintf("ghl: %s %s: %d answer %s", e.Method, e.Path, e.StatusCode, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.TraceID != "" {
+		s += " (trace " + e.TraceID + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrBadAnswer) true.
+func (e *AnswerError) Is(target error) bool { return target == ErrBadAnswer }
+
+// Unwrap returns the read or decode error.
+func (e *AnswerError) Unwrap() error { return e.Err }
 
 // InputError reports a call refused before any request was sent.
 type InputError struct {
@@ -206,8 +267,38 @@ func (m *messages) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// newAPIError builds the typed error for a non-2xx answer.
-func newAPIError(method, path string, status int, h http.Header, body []byte) error {
+// redacted replaces a secret the SDK sent when an answer echoes it.
+const redacted = "[redacted]"
+
+// minSecret is the shortest value scrubbed from text: shorter ones would
+// match ordinary words.
+const minSecret = 6
+
+// scrub replaces every occurrence of each secret in s.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= minSecret && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	return s
+}
+
+// scrubBytes is scrub for a raw body; it copies only when it changes.
+func scrubBytes(b []byte, secrets []string) []byte {
+	for _, sec := range secrets {
+		if len(sec) >= minSecret && bytes.Contains(b, []byte(sec)) {
+			b = bytes.ReplaceAll(b, []byte(sec), []byte(redacted))
+		}
+	}
+	return b
+}
+
+// newAPIError builds the typed error for a non-2xx answer. secrets are the
+// values the request carried (its token): an answer that echoes one has it
+// replaced before it reaches the error.
+func newAPIError(method, path string, status int, h http.Header, body []byte, secrets ...string) error {
+	body = scrubBytes(body, secrets)
 	e := &APIError{StatusCode: status, Method: method, Path: path, Body: body}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
@@ -216,6 +307,10 @@ func newAPIError(method, path string, status int, h http.Header, body []byte) er
 		// A proxy's HTML or text page: keep a short, single-line excerpt.
 		e.Messages = []string{excerpt(t, 200)}
 	}
+	for i, m := range e.Messages {
+		e.Messages[i] = scrub(m, secrets)
+	}
+	e.ErrorText = scrub(e.ErrorText, secrets)
 	if e.TraceID == "" {
 		e.TraceID = h.Get("X-Trace-Id")
 	}

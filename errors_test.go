@@ -76,7 +76,7 @@ func TestErrorShapes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := newRecorder(t, answer{status: tc.status, header: tc.header, body: tc.body})
-			_, err := rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{})).Contacts.Create(context.Background(),
+			_, err := rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: ghl.NoRetries})).Contacts.Create(context.Background(),
 				ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
 			require.Error(t, err)
 			var ae *ghl.APIError
@@ -121,5 +121,10 @@ func TestMalformedSuccessBody(t *testing.T) {
 	rec := newRecorder(t, answer{status: 200, body: `{"contact":{"id":`})
 	_, err := rec.client().Contacts.Get(context.Background(), contactID)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "decode GET /contacts/"+contactID)
+	var ae *ghl.AnswerError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 200, ae.StatusCode)
+	assert.Equal(t, "/contacts/"+contactID, ae.Path)
+	assert.ErrorIs(t, err, ghl.ErrBadAnswer)
+	assert.NotErrorIs(t, err, ghl.ErrMaybeProcessed, "a read has nothing to reconcile")
 }

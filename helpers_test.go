@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ type answer struct {
 	status int
 	header map[string]string
 	body   string
+	cut    bool // declare 64 more bytes than are sent: the body is cut off
+	drop   bool // close the connection without answering
 }
 
 // recorder is an httptest server that records requests and plays answers in
@@ -62,6 +65,15 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 		a = r.answers[min(n, len(r.answers))-1]
 	}
 	r.mu.Unlock()
+	if a.drop {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	}
+	if a.cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+64))
+	}
 	for k, v := range a.header {
 		w.Header().Set(k, v)
 	}

@@ -1,6 +1,7 @@
 package ghl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,15 +35,26 @@ type op struct {
 	path   string // below the base URL, starting with "/"; IDs already checked
 	query  url.Values
 	body   any // encoded as JSON when non-nil
+	header []string
+	// version is the operation's Version header; "" means APIVersion.
+	version string
 	// retryable: the operation may be sent again after an attempt that may
 	// have reached the server. True for reads, PUT, DELETE and POSTs that are
 	// idempotent by nature (search, upsert, tag and follower changes).
 	retryable bool
+	// valid, when set, checks the decoded answer: a non-empty reason makes
+	// the answer unusable (a create that answered without an ID).
+	valid func() string
+	// settle: a second attempt racing the first on HighLevel's side could
+	// create a duplicate (an upsert), so a resend after an unknown outcome
+	// waits RetryPolicy.SettleWait first.
+	settle bool
 }
 
 // do is the one request path: every service method ends here. It encodes the
 // body, sets the headers, sends the request through the retry policy, and
-// turns the answer into out or a typed error.
+// turns the answer into out or a typed error. When out is non-nil the
+// operation answers with a body, and an empty or null one is an error.
 func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error {
 	cs := callSettings{retries: c.retry.MaxRetries}
 	for _, f := range opts {
@@ -50,6 +62,7 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 			f(&cs)
 		}
 	}
+	cs.apply(&o)
 	var body any // stays an untyped nil for requests without a body
 	if o.body != nil {
 		b, err := json.Marshal(o.body)
@@ -62,7 +75,10 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if len(o.query) > 0 {
 		u += "?" + o.query.Encode()
 	}
-	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait}
+	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody}
+	if o.settle {
+		call.Settle = c.retry.SettleWait
+	}
 	if c.tokens != nil {
 		call.Authorize = c.authorize
 	}
@@ -79,6 +95,7 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if logging {
 		start = time.Now()
 	}
+	sent := []string{bearer(req.Request)}
 	resp, err := c.rc.Do(req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		// An OAuth source refreshes once and the call is sent once more: a
@@ -86,9 +103,9 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 		if inv, ok := c.tokens.(invalidator); ok {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
 			resp.Body.Close()
-			stale := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+			stale := bearer(req.Request)
 			if ierr := inv.Invalidate(ctx, stale); ierr != nil {
-				return fmt.Errorf("%w; refreshing the token failed: %w", newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b), ierr)
+				return fmt.Errorf("%w; refreshing the token failed: %w", newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, stale), ierr)
 			}
 			if req, err = c.newRequest(ctx, call, o, u, body); err != nil {
 				return err
@@ -96,8 +113,12 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 			resp, err = c.rc.Do(req)
 		}
 	}
+	sent = append(sent, bearer(req.Request))
+	if cs.unknown != nil {
+		*cs.unknown = call.Ambiguous
+	}
 	if err != nil {
-		return sendError(o, call, err)
+		return sendError(o, call, err, sent)
 	}
 	defer resp.Body.Close()
 	if logging {
@@ -107,24 +128,65 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	}
 	if cs.resp != nil {
 		*cs.resp = Response{StatusCode: resp.StatusCode, Header: resp.Header,
-			Attempts: call.Attempts, Method: o.method, Path: o.path}
+			Attempts: call.Attempts, Method: o.method, Path: o.path, UnknownOutcome: call.Ambiguous}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
-		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b)
+		if resp.StatusCode == http.StatusNotFound && o.method == http.MethodDelete && call.Ambiguous {
+			// An earlier attempt whose answer was lost did the delete.
+			return nil
+		}
+		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, sent...)
 		if resp.StatusCode == http.StatusUnauthorized && c.tokens == nil {
 			var ae *APIError
 			if errors.As(err, &ae) {
 				ae.Hint = "the static token was refused: check it, or create a new Private Integration Token in HighLevel (they are rotated in the UI, not refreshed)"
 			}
 		}
-		return err
+		return outcome(o, call, err)
+	}
+	if call.BodyErr != nil {
+		reason := "was cut off"
+		if errors.Is(call.BodyErr, transport.ErrTooLarge) {
+			reason = fmt.Sprintf("exceeds %d bytes", maxResponseBody)
+		}
+		return outcome(o, call, &AnswerError{StatusCode: resp.StatusCode, Method: o.method, Path: o.path,
+			Reason: fmt.Sprintf("%s (after %d attempts)", reason, call.Attempts), TraceID: resp.Header.Get("X-Trace-Id"), Err: call.BodyErr})
 	}
 	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 		return nil
 	}
-	return decode(resp.Body, out, o)
+	err = nil
+	if ae := decode(call.Body, out); ae != nil {
+		err = ae
+	} else if o.valid != nil {
+		if r := o.valid(); r != "" {
+			err = &AnswerError{Reason: r}
+		}
+	}
+	if err != nil {
+		var ae *AnswerError
+		errors.As(err, &ae)
+		ae.StatusCode, ae.Method, ae.Path, ae.TraceID = resp.StatusCode, o.method, o.path, resp.Header.Get("X-Trace-Id")
+		// A create that answered 2xx was carried out, whatever its body.
+		call.Ambiguous = true
+		return outcome(o, call, err)
+	}
+	return nil
+}
+
+// outcome wraps err in *UnknownOutcomeError when the call is a write that
+// is not sent twice (or an upsert) and an attempt may have been carried out.
+func outcome(o op, call *transport.Call, err error) error {
+	if !call.Ambiguous || o.retryable && !o.settle {
+		return err
+	}
+	return &UnknownOutcomeError{Method: o.method, Path: o.path, Attempts: call.Attempts, SentAt: call.SentAt, Err: err}
+}
+
+// bearer returns the token an attempt carried.
+func bearer(r *http.Request) string {
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 }
 
 // invalidator is a token source that can refresh after a 401.
@@ -140,6 +202,12 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	}
 	h := req.Header
 	h["Version"] = versionHeader
+	if o.version != "" {
+		h["Version"] = []string{o.version}
+	}
+	for i := 0; i+1 < len(o.header); i += 2 {
+		h.Set(o.header[i], o.header[i+1])
+	}
 	h["Accept"] = jsonHeader
 	h["User-Agent"] = c.agent
 	if body != nil {
@@ -151,6 +219,7 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	if err := call.Acquire(ctx); err != nil {
 		return nil, limitError(o, err)
 	}
+	call.Begin()
 	return req, nil
 }
 
@@ -165,21 +234,31 @@ func limitError(o op, err error) error {
 	return fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
 }
 
-// decode reads a JSON answer into out, leniently: unknown fields are ignored
-// and an empty body leaves out untouched.
-func decode(r io.Reader, out any, o op) error {
-	lr := &io.LimitedReader{R: r, N: maxResponseBody + 1}
-	if err := json.NewDecoder(lr).Decode(out); err != nil {
-		if lr.N <= 0 {
-			return fmt.Errorf("ghl: %s %s: answer exceeds %d bytes", o.method, o.path, maxResponseBody)
+// decode reads a JSON answer into out, leniently: unknown fields are
+// ignored. An empty or null body is an error: every operation that decodes
+// an answer is declared to send one.
+func decode(body []byte, out any) *AnswerError {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 || string(b) == "null" {
+		reason := "is empty"
+		if len(b) > 0 {
+			reason = "is null"
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return fmt.Errorf("ghl: decode %s %s: %w", o.method, o.path, err)
+		return &AnswerError{Reason: reason + ", but the operation returns a body"}
 	}
-	_, _ = io.Copy(io.Discard, lr)
+	if err := json.Unmarshal(b, out); err != nil {
+		return &AnswerError{Reason: "is not the JSON the operation returns", Err: jsonError(err)}
+	}
 	return nil
+}
+
+// jsonError describes a decoding error without quoting the input.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("malformed JSON at offset %d", se.Offset)
+	}
+	return err
 }
 
 // authorize sets the Authorization header of one attempt.
@@ -202,7 +281,7 @@ func (c *Client) authorize(r *http.Request) error {
 // sendError describes a call that got no final answer: the transport failed,
 // or the caller's context ended while waiting to retry. The URL (with its
 // query) is left out; when an answer was retried, its typed error is kept.
-func sendError(o op, call *transport.Call, err error) error {
+func sendError(o op, call *transport.Call, err error, secrets []string) error {
 	var de *ratelimit.DailyError
 	if errors.As(err, &de) { // a retry found the daily budget spent
 		return limitError(o, err)
@@ -212,10 +291,12 @@ func sendError(o op, call *transport.Call, err error) error {
 		err = ue.Err
 	}
 	if call.Last != nil {
-		last := newAPIError(o.method, o.path, call.Last.StatusCode, call.Last.Header, call.LastBody)
-		return fmt.Errorf("ghl: %s %s: %w (after %d attempts; last answer: %w)", o.method, o.path, err, call.Attempts, last)
+		last := newAPIError(o.method, o.path, call.Last.StatusCode, call.Last.Header, call.LastBody, secrets...)
+		err = fmt.Errorf("ghl: %s %s: %w (after %d attempts; last answer: %w)", o.method, o.path, err, call.Attempts, last)
+	} else {
+		err = fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
 	}
-	return fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
+	return outcome(o, call, err)
 }
 
 // checkID refuses an ID that cannot be one segment of a path.

@@ -144,7 +144,7 @@ func TestNewClientOptions(t *testing.T) {
 		"base with query":     {ghl.WithToken("t"), ghl.WithBaseURL("https://x.example/?a=1")},
 		"bad location":        {ghl.WithToken("t"), ghl.WithLocation("a/b")},
 		"nil http client":     {ghl.WithToken("t"), ghl.WithHTTPClient(nil)},
-		"negative retries":    {ghl.WithToken("t"), ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: -1})},
+		"negative wait":       {ghl.WithToken("t"), ghl.WithRetryPolicy(ghl.RetryPolicy{MinWait: -1})},
 		"token and source":    {ghl.WithToken("t"), ghl.WithTokenSource(staticSource("x"))},
 		"multi-line agent":    {ghl.WithToken("t"), ghl.WithUserAgent("a\r\nb")},
 		"whitespace in token": {ghl.WithToken("a b")},

@@ -51,12 +51,38 @@ type Call struct {
 	Key     string
 	slot    *ratelimit.Slot
 
+	// Settle is the least wait before an attempt that follows one whose
+	// outcome is unknown (0: none). Writes that may create something when two
+	// attempts race on the server (an upsert) set it.
+	Settle time.Duration
+	// MaxBody caps a successful answer's body.
+	MaxBody int64
+
 	// Attempts counts the attempts made so far.
 	Attempts int
+	// SentAt is when the latest attempt was sent.
+	SentAt time.Time
+	// Ambiguous says an attempt may have reached the server and its outcome
+	// is unknown: a transport error after the connection was made, a 500,
+	// 502 or 504, or a 2xx answer cut off while it was read.
+	Ambiguous bool
+	// ambiguousAt is when the latest attempt ended ambiguously (zero when it
+	// did not): the settle wait counts from there.
+	ambiguousAt time.Time
 	// Last is the last non-2xx answer that was retried, with its body kept
 	// in LastBody, so an error after the retries can still describe it.
 	Last     *http.Response
 	LastBody []byte
+	// Body is the final 2xx answer's body, read inside the attempt so that a
+	// cut-off answer can be retried; BodyErr is why it could not be read.
+	Body    []byte
+	BodyErr error
+}
+
+// Begin marks the start of an attempt.
+func (c *Call) Begin() {
+	c.SentAt = time.Now()
+	c.Body, c.BodyErr = nil, nil
 }
 
 // Acquire waits for the limiter's room for the next attempt.
@@ -127,7 +153,28 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	}
 	call.Attempts++
 	call.Release(resp)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// Read the answer inside the attempt: a connection that dies while
+		// the body streams is a failed attempt, not a decoding error later.
+		if err = call.readBody(resp); err != nil {
+			resp = nil
+		}
+	}
+	ambiguous := ambiguousAttempt(resp, err)
+	call.ambiguousAt = time.Time{}
+	if ambiguous {
+		call.Ambiguous = true
+		call.ambiguousAt = time.Now()
+	}
 	if ctx.Err() != nil {
+		return false, nil
+	}
+	if err != nil && call.BodyErr != nil {
+		// The answer was cut off. Resend only what may be resent; either
+		// way the caller reads BodyErr, not a transport error.
+		if call.Retryable && !errors.Is(err, ErrTooLarge) && call.Attempts <= call.MaxRetries {
+			return true, nil
+		}
 		return false, nil
 	}
 	if !shouldRetry(call, resp, err) || call.Attempts > call.MaxRetries {
@@ -142,6 +189,43 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		call.Last, call.LastBody = resp, body
 	}
 	return true, nil
+}
+
+// readBody reads a 2xx answer's body into call.Body and puts an empty body
+// in its place. A read error is kept in call.BodyErr.
+func (c *Call) readBody(resp *http.Response) error {
+	limit := c.MaxBody
+	if limit <= 0 {
+		limit = math.MaxInt64 - 1
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	if err == nil && int64(len(body)) > limit {
+		err = ErrTooLarge
+	}
+	if err != nil {
+		c.Body, c.BodyErr = nil, err
+		return err
+	}
+	c.Body = body
+	return nil
+}
+
+// ErrTooLarge: a successful answer was larger than the SDK reads.
+var ErrTooLarge = errors.New("answer exceeds the size limit")
+
+// ambiguousAttempt reports whether an attempt may have reached the server
+// without the client learning what came of it.
+func ambiguousAttempt(resp *http.Response, err error) bool {
+	if err != nil {
+		return !NotSent(err) && !errors.Is(err, ErrTooLarge)
+	}
+	switch resp.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 func shouldRetry(call *Call, resp *http.Response, err error) bool {
@@ -195,6 +279,44 @@ func transient(err error) bool {
 	}
 	return true
 }
+
+// settle waits out the rest of the settle time after an ambiguous attempt.
+func (c *Call) settle(ctx context.Context) error {
+	if c.Settle <= 0 || c.ambiguousAt.IsZero() {
+		return nil
+	}
+	d := time.Until(c.ambiguousAt.Add(c.Settle))
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Shield returns a client that sends through hc but whose
+// CloseIdleConnections does nothing: go-retryablehttp closes the idle
+// connections of its client after every failed call, and a caller's shared
+// client must not lose its keep-alive pool because one call failed.
+func Shield(hc *http.Client) *http.Client {
+	c := *hc
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = shielded{rt}
+	return &c
+}
+
+// shielded forwards RoundTrip and hides CloseIdleConnections.
+type shielded struct{ rt http.RoundTripper }
+
+func (s shielded) RoundTrip(r *http.Request) (*http.Response, error) { return s.rt.RoundTrip(r) }
 
 // Backoff is the wait before the next attempt: the server's Retry-After when
 // it sent one, else the rate-limit window when the burst budget is spent,
@@ -271,9 +393,13 @@ func prepareRetry(req *http.Request) error {
 	if call == nil {
 		return nil
 	}
+	if err := call.settle(req.Context()); err != nil {
+		return err
+	}
 	if err := call.Acquire(req.Context()); err != nil {
 		return err
 	}
+	call.Begin()
 	if call.Authorize == nil {
 		return nil
 	}

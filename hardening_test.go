@@ -1,0 +1,237 @@
+package ghl_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ghlkit/ghl"
+)
+
+var okContact = `{"contact":{"id":"` + contactID + `","email":"a@b.co"}}`
+
+// TestTruncatedBodyRetried: a 2xx answer cut off while its body streams is a
+// failed attempt. Idempotent calls are sent again; a create is not, and says
+// that it may have been carried out.
+func TestTruncatedBodyRetried(t *testing.T) {
+	ctx := context.Background()
+	t.Run("get", func(t *testing.T) {
+		rec := newRecorder(t, answer{status: 200, body: okContact[:30], cut: true}, answer{status: 200, body: okContact})
+		var resp ghl.Response
+		got, err := rec.client().Contacts.Get(ctx, contactID, ghl.WithResponse(&resp))
+		require.NoError(t, err)
+		assert.Equal(t, contactID, got.ID)
+		assert.Equal(t, 2, resp.Attempts)
+		assert.Len(t, rec.requests(), 2)
+	})
+	for name, call := range map[string]func(*ghl.Client) error{
+		"update": func(c *ghl.Client) error {
+			_, err := c.Contacts.Update(ctx, contactID, ghl.UpdateContactRequest{FirstName: ghl.Ptr("Ann")})
+			return err
+		},
+		"search": func(c *ghl.Client) error { _, err := c.Contacts.Search(ctx, ghl.SearchRequest{}); return err },
+		"delete": func(c *ghl.Client) error { return c.Contacts.Delete(ctx, contactID) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := newRecorder(t, answer{status: 200, body: `{"succeded":true,"contact":{"id":"x"`, cut: true},
+				answer{status: 200, body: `{"succeded":true,"contact":{"id":"x"},"contacts":[],"total":0}`})
+			require.NoError(t, call(rec.client()))
+			assert.Len(t, rec.requests(), 2)
+		})
+	}
+	t.Run("create", func(t *testing.T) {
+		rec := newRecorder(t, answer{status: 201, body: okContact[:30], cut: true}, answer{status: 201, body: okContact})
+		_, err := rec.client().Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+		require.Error(t, err)
+		assert.Len(t, rec.requests(), 1, "a create is never resent once it may have been carried out")
+		assert.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer)
+	})
+	t.Run("get runs out of retries", func(t *testing.T) {
+		rec := newRecorder(t, answer{status: 200, body: okContact[:30], cut: true})
+		_, err := rec.client().Contacts.Get(ctx, contactID)
+		var ae *ghl.AnswerError
+		require.ErrorAs(t, err, &ae)
+		assert.Contains(t, ae.Reason, "cut off")
+		assert.Len(t, rec.requests(), 4)
+	})
+}
+
+// TestEmptyBodyIsError: an operation declared to answer with a body never
+// reports success on an empty or null one, and a create never reports
+// success without an ID.
+func TestEmptyBodyIsError(t *testing.T) {
+	ctx := context.Background()
+	for _, body := range []string{"", "null", "  \n"} {
+		rec := newRecorder(t, answer{status: 200, body: body})
+		c := rec.client()
+		_, err := c.Contacts.Get(ctx, contactID)
+		var ae *ghl.AnswerError
+		require.ErrorAs(t, err, &ae, "get, body %q", body)
+		assert.Equal(t, 200, ae.StatusCode)
+		assert.Equal(t, "GET", ae.Method)
+		assert.Equal(t, "/contacts/"+contactID, ae.Path)
+		assert.NotErrorIs(t, err, ghl.ErrMaybeProcessed)
+
+		_, err = c.Tasks.Get(ctx, contactID, "task00000000000000001")
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "task, body %q", body)
+		_, err = c.Notes.Get(ctx, contactID, "note00000000000000001")
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "note, body %q", body)
+		_, err = c.Contacts.Update(ctx, contactID, ghl.UpdateContactRequest{FirstName: ghl.Ptr("A")})
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "update, body %q", body)
+		err = c.Contacts.Delete(ctx, contactID)
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "delete, body %q", body)
+
+		_, err = c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "create, body %q", body)
+		assert.ErrorIs(t, err, ghl.ErrMaybeProcessed, "create, body %q: the 2xx says it was carried out", body)
+	}
+	for _, body := range []string{`{}`, `{"contact":null}`, `{"contact":{"email":"a@b.co"}}`} {
+		rec := newRecorder(t, answer{status: 201, body: body})
+		_, err := rec.client().Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+		assert.ErrorIs(t, err, ghl.ErrMaybeProcessed, "create answered %s", body)
+		_, err = rec.client().Contacts.Upsert(ctx, ghl.UpsertContactRequest{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")}})
+		assert.ErrorIs(t, err, ghl.ErrBadAnswer, "upsert answered %s", body)
+	}
+}
+
+// TestUnknownOutcomeIsTyped: a create whose outcome is unknown is told apart
+// from one that was provably not sent.
+func TestUnknownOutcomeIsTyped(t *testing.T) {
+	ctx := context.Background()
+	create := func(c *ghl.Client) error {
+		_, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+		return err
+	}
+	for name, a := range map[string]answer{
+		"dropped": {drop: true}, "502": {status: 502, body: "bad gateway"}, "504": {status: 504, body: "{}"},
+		"500": {status: 500, body: `{"message":"boom"}`},
+	} {
+		rec := newRecorder(t, a)
+		before := time.Now()
+		err := create(rec.client())
+		var ue *ghl.UnknownOutcomeError
+		require.ErrorAs(t, err, &ue, name)
+		assert.ErrorIs(t, err, ghl.ErrMaybeProcessed, name)
+		assert.Equal(t, "POST", ue.Method)
+		assert.Equal(t, "/contacts/", ue.Path)
+		assert.Equal(t, 1, ue.Attempts)
+		assert.False(t, ue.SentAt.Before(before), name)
+		assert.Len(t, rec.requests(), 1, name)
+	}
+	// Refused before anything was sent: not "maybe".
+	rec := newRecorder(t)
+	c := rec.client()
+	rec.srv.Close()
+	err := create(c)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ghl.ErrMaybeProcessed)
+	// A plain client error is definite.
+	rec = newRecorder(t, answer{status: 422, body: `{"message":["email must be an email"]}`})
+	err = create(rec.client())
+	assert.NotErrorIs(t, err, ghl.ErrMaybeProcessed)
+}
+
+// TestUpsertWaitsBeforeResendAfterUnknownOutcome: an upsert resent after an
+// attempt with no answer waits the settle time first, and says it did.
+func TestUpsertWaitsBeforeResendAfterUnknownOutcome(t *testing.T) {
+	ctx := context.Background()
+	upsert := ghl.UpsertContactRequest{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")}}
+	const settle = 300 * time.Millisecond
+	for name, first := range map[string]answer{"dropped": {drop: true}, "502": {status: 502}, "cut": {status: 200, body: okContact[:20], cut: true}} {
+		rec := newRecorder(t, first, answer{status: 200, body: `{"new":false,` + okContact[1:]})
+		c := rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond, SettleWait: settle}))
+		start := time.Now()
+		res, err := c.Contacts.Upsert(ctx, upsert)
+		require.NoError(t, err, name)
+		assert.GreaterOrEqual(t, time.Since(start), settle, "%s: the resend waited the settle time", name)
+		assert.True(t, res.AfterUnknownOutcome, name)
+		assert.Len(t, rec.requests(), 2, name)
+	}
+	// A 429 proves nothing was done: no settle wait, no flag.
+	rec := newRecorder(t, answer{status: 429, header: map[string]string{"Retry-After": "0"}}, answer{status: 200, body: okContact})
+	res, err := rec.client().Contacts.Upsert(ctx, upsert)
+	require.NoError(t, err)
+	assert.False(t, res.AfterUnknownOutcome)
+	// Out of retries after unknown outcomes: the error says it may have happened.
+	rec = newRecorder(t, answer{status: 504})
+	_, err = rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, SettleWait: time.Millisecond})).Contacts.Upsert(ctx, upsert)
+	assert.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+}
+
+// TestDeleteNotFoundAfterUnknownOutcomeSucceeds: a delete whose first attempt
+// got no answer and whose retry finds nothing has succeeded.
+func TestDeleteNotFoundAfterUnknownOutcomeSucceeds(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{drop: true}, answer{status: 404, body: `{"message":"Contact not found"}`})
+	require.NoError(t, rec.client().Contacts.Delete(ctx, contactID))
+	assert.Len(t, rec.requests(), 2)
+	// Without an earlier unknown outcome, a 404 is a 404.
+	rec = newRecorder(t, answer{status: 404, body: `{"message":"Contact not found"}`})
+	assert.ErrorIs(t, rec.client().Contacts.Delete(ctx, contactID), ghl.ErrNotFound)
+}
+
+// TestRetryPolicyZeroFieldsAreDefaults: RetryPolicy{MaxRetries: 5} keeps the
+// default waits, so a 429 with Retry-After: 1 is waited out and retried.
+func TestRetryPolicyZeroFieldsAreDefaults(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{status: 429, header: map[string]string{"Retry-After": "1"}, body: `{}`}, answer{status: 200, body: okContact})
+	c := rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: 5}), ghl.WithoutRateLimiter())
+	start := time.Now()
+	_, err := c.Contacts.Get(ctx, contactID)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "Retry-After honoured")
+	assert.Len(t, rec.requests(), 2)
+
+	// A 503 waits at least half the default MinWait (equal jitter) before the retry.
+	rec = newRecorder(t, answer{status: 503, body: `{}`}, answer{status: 200, body: okContact})
+	c = rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: 5}), ghl.WithoutRateLimiter())
+	start = time.Now()
+	_, err = c.Contacts.Get(ctx, contactID)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), ghl.DefaultRetryPolicy().MinWait/2)
+
+	// NoRetries sends once.
+	rec = newRecorder(t, answer{status: 503, body: `{}`})
+	_, err = rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: ghl.NoRetries})).Contacts.Get(ctx, contactID)
+	require.Error(t, err)
+	assert.Len(t, rec.requests(), 1)
+
+	// The default is a fresh value each time: changing one changes nothing else.
+	p := ghl.DefaultRetryPolicy()
+	p.MaxRetries = 99
+	assert.Equal(t, 3, ghl.DefaultRetryPolicy().MaxRetries)
+}
+
+// closeCounter is a caller's transport that counts CloseIdleConnections.
+type closeCounter struct {
+	http.RoundTripper
+	closes atomic.Int32
+}
+
+func (c *closeCounter) CloseIdleConnections() { c.closes.Add(1) }
+
+// TestSharedHTTPClientKeepsItsPool: a failed call never closes the idle
+// connections of the caller's own http.Client.
+func TestSharedHTTPClientKeepsItsPool(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{status: 200, body: okContact}, answer{drop: true})
+	cc := &closeCounter{RoundTripper: http.DefaultTransport.(*http.Transport).Clone()}
+	shared := &http.Client{Transport: cc, Timeout: 5 * time.Second}
+	c := rec.client(ghl.WithHTTPClient(shared))
+	_, err := c.Contacts.Get(ctx, contactID)
+	require.NoError(t, err)
+	_, err = c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+	require.Error(t, err)
+	_, err = c.Contacts.Get(ctx, contactID) // runs out of retries
+	require.Error(t, err)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _ = c.Contacts.Get(cctx, contactID)
+	assert.Zero(t, cc.closes.Load(), "the caller's idle connections were closed")
+}
