@@ -2,6 +2,7 @@ package ghl_test
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 var okContact = `{"contact":{"id":"` + contactID + `","email":"a@b.co"}}`
@@ -234,4 +236,60 @@ func TestSharedHTTPClientKeepsItsPool(t *testing.T) {
 	cancel()
 	_, _ = c.Contacts.Get(cctx, contactID)
 	assert.Zero(t, cc.closes.Load(), "the caller's idle connections were closed")
+}
+
+// TestIteratorsRestartOnEveryRange: ranging the same sequence twice reads
+// the collection twice from its start, for all three iterators.
+func TestIteratorsRestartOnEveryRange(t *testing.T) {
+	ctx := context.Background()
+	srv := ghltest.NewServer(ghltest.WithContacts(250), ghltest.WithRateLimit(1_000_000, time.Second))
+	defer srv.Close()
+	c, err := srv.Client()
+	require.NoError(t, err)
+	ids := make([]string, 0, 250)
+	for ct, err := range c.Contacts.SearchAll(ctx, ghl.SearchRequest{PageLimit: 50}) {
+		require.NoError(t, err)
+		ids = append(ids, ct.ID)
+	}
+	_, err = c.Contacts.BulkAddToBusiness(ctx, "biz00000000000000001", ghl.BulkBusinessRequest{ContactIDs: ids})
+	require.NoError(t, err)
+
+	seqs := map[string]iter.Seq2[ghl.Contact, error]{
+		"ListAll":           c.Contacts.ListAll(ctx, ghl.ListOptions{Limit: 20}),
+		"ListByBusinessAll": c.Contacts.ListByBusinessAll(ctx, "biz00000000000000001", ghl.BusinessListOptions{Limit: 20}),
+		"SearchAll":         c.Contacts.SearchAll(ctx, ghl.SearchRequest{PageLimit: 20}),
+	}
+	for name, seq := range seqs {
+		var first []string
+		for ct, err := range seq {
+			require.NoError(t, err, name)
+			first = append(first, ct.ID)
+			if len(first) == 101 {
+				break
+			}
+		}
+		var again []string
+		for ct, err := range seq {
+			require.NoError(t, err, name)
+			again = append(again, ct.ID)
+		}
+		require.Len(t, again, 250, name)
+		assert.Equal(t, first, again[:101], "%s: the second range starts at the beginning", name)
+	}
+}
+
+// TestReservedSegmentsAreNotIDs: an "ID" that is a fixed segment of a
+// sibling route is refused before anything is sent.
+func TestReservedSegmentsAreNotIDs(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t)
+	c := rec.client()
+	for _, id := range []string{"removeAll", "search", "upsert", "bulk", "business", "REMOVEALL"} {
+		err := c.Contacts.RemoveFromCampaign(ctx, contactID, id)
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, id)
+		_, err = c.Contacts.Get(ctx, id)
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, id)
+		assert.ErrorIs(t, c.Contacts.Delete(ctx, id), ghl.ErrInvalidInput, id)
+	}
+	assert.Empty(t, rec.requests())
 }

@@ -85,42 +85,35 @@ func (s *ContactsService) List(ctx context.Context, o ListOptions, opts ...CallO
 // ListAll iterates over every contact through the deprecated GET /contacts/,
 // following meta.startAfterId/startAfter (or, without meta, the last
 // contact's ID and dateAdded). It stops on break, on a short page, on an
-// empty cursor, and with ErrRepeatedCursor on a repeated one.
+// empty cursor, and with ErrRepeatedCursor on a repeated one. Every range
+// over the sequence starts again from o; o is never changed.
 func (s *ContactsService) ListAll(ctx context.Context, o ListOptions, opts ...CallOption) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		if o.Limit == 0 {
-			o.Limit = MaxListLimit
-		}
-		for {
-			res, err := s.List(ctx, o, opts...)
-			if err != nil {
-				yield(Contact{}, err)
-				return
-			}
-			for _, c := range res.Contacts {
-				if !yield(c, nil) {
-					return
-				}
-			}
-			n := len(res.Contacts)
-			if n < o.Limit {
-				return
-			}
-			nextID, nextAt := res.Meta.StartAfterID, res.Meta.StartAfter
-			if nextID == "" && res.Meta == (ListMeta{}) {
-				last := res.Contacts[n-1]
-				nextID, nextAt = last.ID, last.DateAdded.UnixMilli()
-			}
-			if nextID == "" {
-				return
-			}
-			if nextID == o.StartAfterID && nextAt == o.StartAfter {
-				yield(Contact{}, ErrRepeatedCursor)
-				return
-			}
-			o.StartAfterID, o.StartAfter = nextID, nextAt
-		}
+	if o.Limit == 0 {
+		o.Limit = MaxListLimit
 	}
+	return paginate(o, func(o ListOptions) ([]Contact, *ListOptions, error) {
+		res, err := s.List(ctx, o, opts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		n := len(res.Contacts)
+		if n < o.Limit {
+			return res.Contacts, nil, nil
+		}
+		nextID, nextAt := res.Meta.StartAfterID, res.Meta.StartAfter
+		if nextID == "" && res.Meta == (ListMeta{}) {
+			last := res.Contacts[n-1]
+			nextID, nextAt = last.ID, last.DateAdded.UnixMilli()
+		}
+		if nextID == "" {
+			return res.Contacts, nil, nil
+		}
+		if nextID == o.StartAfterID && nextAt == o.StartAfter {
+			return res.Contacts, nil, ErrRepeatedCursor
+		}
+		o.StartAfterID, o.StartAfter = nextID, nextAt
+		return res.Contacts, &o, nil
+	})
 }
 
 // BusinessListOptions are the query parameters of GET /contacts/business/{businessId}.
@@ -173,26 +166,44 @@ func (s *ContactsService) ListByBusiness(ctx context.Context, businessID string,
 
 // ListByBusinessAll iterates over every contact of a business, page by page.
 // It stops on break, on a short page, or once count contacts were skipped.
+// Every range over the sequence starts again from o.
 func (s *ContactsService) ListByBusinessAll(ctx context.Context, businessID string, o BusinessListOptions, opts ...CallOption) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		if o.Limit == 0 {
-			o.Limit = defaultBusinessLimit
+	if o.Limit == 0 {
+		o.Limit = defaultBusinessLimit
+	}
+	return paginate(o, func(o BusinessListOptions) ([]Contact, *BusinessListOptions, error) {
+		res, err := s.ListByBusiness(ctx, businessID, o, opts...)
+		if err != nil {
+			return nil, nil, err
 		}
-		for {
-			res, err := s.ListByBusiness(ctx, businessID, o, opts...)
-			if err != nil {
-				yield(Contact{}, err)
-				return
-			}
-			for _, c := range res.Contacts {
-				if !yield(c, nil) {
+		o.Skip += len(res.Contacts)
+		if len(res.Contacts) < o.Limit || (res.Count > 0 && o.Skip >= res.Count) {
+			return res.Contacts, nil, nil
+		}
+		return res.Contacts, &o, nil
+	})
+}
+
+// paginate is the one pagination loop behind every iterator. fetch returns a
+// page, the request for the next page (nil after the last) and an error to
+// yield after the page's items. Each range starts from first, a value the
+// loop copies, so ranging twice reads the collection twice from its start.
+func paginate[T, R any](first R, fetch func(R) ([]T, *R, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		next := &first
+		for next != nil {
+			items, following, err := fetch(*next)
+			for _, it := range items {
+				if !yield(it, nil) {
 					return
 				}
 			}
-			o.Skip += len(res.Contacts)
-			if len(res.Contacts) < o.Limit || (res.Count > 0 && o.Skip >= res.Count) {
+			if err != nil {
+				yield(zero, err)
 				return
 			}
+			next = following
 		}
 	}
 }

@@ -271,48 +271,42 @@ var (
 //		fmt.Println(c.ID)
 //	}
 func (s *ContactsService) SearchAll(ctx context.Context, req SearchRequest, opts ...CallOption) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		r := req
-		if r.PageLimit == 0 {
-			r.PageLimit = MaxSearchPageLimit
-		}
-		if r.Page == 0 && len(r.SearchAfter) == 0 {
-			r.Page = 1
-		}
-		fromStart := r.Page == 1
-		seen := 0
-		for {
-			res, err := s.Search(ctx, r, opts...)
-			if err != nil {
-				yield(Contact{}, err)
-				return
-			}
-			for _, c := range res.Contacts {
-				if !yield(c, nil) {
-					return
-				}
-			}
-			seen += len(res.Contacts)
-			if len(res.Contacts) < r.PageLimit || (fromStart && res.Total > 0 && seen >= res.Total) {
-				return
-			}
-			switch {
-			case len(res.SearchAfter) > 0:
-				if bytes.Equal(res.SearchAfter, r.SearchAfter) {
-					yield(Contact{}, ErrRepeatedCursor)
-					return
-				}
-				r.SearchAfter, r.Page = res.SearchAfter, 0
-			case len(r.SearchAfter) > 0:
-				// Paging by cursor, and a full page's last hit carried none.
-				yield(Contact{}, errNoCursor)
-				return
-			case (r.Page+1)*r.PageLimit > SearchPageWindow:
-				yield(Contact{}, ErrSearchWindow)
-				return
-			default:
-				r.Page++
-			}
-		}
+	r := req
+	if r.PageLimit == 0 {
+		r.PageLimit = MaxSearchPageLimit
 	}
+	if r.Page == 0 && len(r.SearchAfter) == 0 {
+		r.Page = 1
+	}
+	type cursor struct {
+		req  SearchRequest
+		seen int
+	}
+	fromStart := r.Page == 1
+	return paginate(cursor{req: r}, func(c cursor) ([]Contact, *cursor, error) {
+		res, err := s.Search(ctx, c.req, opts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.seen += len(res.Contacts)
+		r := &c.req
+		if len(res.Contacts) < r.PageLimit || (fromStart && res.Total > 0 && c.seen >= res.Total) {
+			return res.Contacts, nil, nil
+		}
+		switch {
+		case len(res.SearchAfter) > 0:
+			if bytes.Equal(res.SearchAfter, r.SearchAfter) {
+				return res.Contacts, nil, ErrRepeatedCursor
+			}
+			r.SearchAfter, r.Page = res.SearchAfter, 0
+		case len(r.SearchAfter) > 0:
+			// Paging by cursor, and a full page's last hit carried none.
+			return res.Contacts, nil, errNoCursor
+		case (r.Page+1)*r.PageLimit > SearchPageWindow:
+			return res.Contacts, nil, ErrSearchWindow
+		default:
+			r.Page++
+		}
+		return res.Contacts, &c, nil
+	})
 }

@@ -9,6 +9,9 @@ func CheckID(id string) string {
 	if id == "" {
 		return "must not be empty"
 	}
+	if reserved[strings.ToLower(id)] {
+		return "\"" + id + "\" is a fixed segment of HighLevel's routes, not an ID"
+	}
 	if id == "." || strings.Contains(id, "..") {
 		return "must not contain \"..\""
 	}
@@ -34,3 +37,12 @@ func CheckID(id string) string {
 	}
 	return ""
 }
+
+// reserved are the fixed path segments that stand where an ID does on a
+// sibling route: DELETE /contacts/{id}/campaigns/removeAll beside
+// /contacts/{id}/campaigns/{campaignId}, POST /contacts/search and
+// /contacts/upsert beside /contacts/{id}, and so on. An "ID" equal to one of
+// them would call the other route (removeAll removes the contact from every
+// campaign).
+var reserved = map[string]bool{"removeall": true, "search": true, "upsert": true, "bulk": true, "business": true,
+	"duplicate": true}

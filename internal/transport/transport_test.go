@@ -95,10 +95,10 @@ func TestCheckRetryCountsAndStops(t *testing.T) {
 }
 
 func TestCheckID(t *testing.T) {
-	for _, ok := range []string{"ocQHyuzHvysMo5N5VsXc", "641c094001436dbc2081e642", "78559bb3-b920-461e-b010-7b2a2816d2a9", "a.b", "removeAll"} {
+	for _, ok := range []string{"ocQHyuzHvysMo5N5VsXc", "641c094001436dbc2081e642", "78559bb3-b920-461e-b010-7b2a2816d2a9", "a.b", "searchable", "upserts"} {
 		assert.Empty(t, CheckID(ok), ok)
 	}
-	for _, bad := range []string{"", ".", "..", "a/b", "a?b", "a#b", "a b", "a\x00", "a%2F", `a\b`, "ä"} {
+	for _, bad := range []string{"", ".", "..", "a/b", "a?b", "a#b", "a b", "a\x00", "a%2F", `a\b`, "ä", "removeAll", "search", "upsert", "bulk", "business"} {
 		assert.NotEmpty(t, CheckID(bad), bad)
 	}
 }
