@@ -55,8 +55,8 @@ const (
 	WhiteLabelAuthorizeURL = "https://marketplace.leadconnectorhq.com/v2/oauth/chooselocation"
 )
 
-// OAuthConfig describes a HighLevel marketplace app. Its String, GoString
-// and LogValue leave out the client secret.
+// OAuthConfig describes a HighLevel marketplace app. Its String, GoString,
+// Format and LogValue leave out the client secret.
 type OAuthConfig struct {
 	ClientID     string
 	ClientSecret string
@@ -65,21 +65,25 @@ type OAuthConfig struct {
 	UserType     UserType // default: UserTypeLocation
 	AuthorizeURL string   // default: AuthorizeURL
 	BaseURL      string   // API host for /oauth/token; default DefaultBaseURL
-	HTTPClient   *http.Client
+	HTTPClient   *http.Client // default: a client with a 30-second timeout
 	// Now is the clock that turns expires_in into an expiry; default time.Now.
 	Now func() time.Time
 }
 
 // String describes the config without its client secret.
-func (c *OAuthConfig) String() string {
+func (c OAuthConfig) String() string {
 	return fmt.Sprintf("ghl.OAuthConfig{ClientID:%q, ClientSecret:[redacted], RedirectURL:%q}", c.ClientID, c.RedirectURL)
 }
 
 // GoString is String: %#v does not print the secret either.
-func (c *OAuthConfig) GoString() string { return c.String() }
+func (c OAuthConfig) GoString() string { return c.String() }
+
+// Format prints String for every verb, by value and by pointer, so no verb
+// reveals the secret (also when the config is a field of the app's own).
+func (c OAuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // LogValue keeps the secret out of slog output.
-func (c *OAuthConfig) LogValue() slog.Value {
+func (c OAuthConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("client_id", c.ClientID), slog.String("redirect_url", c.RedirectURL))
 }
 
@@ -120,11 +124,15 @@ func (c *OAuthConfig) base() string {
 	return strings.TrimRight(c.BaseURL, "/")
 }
 
+// oauthHTTPClient is the default for the OAuth calls: unlike
+// http.DefaultClient it gives up on a server that never answers.
+var oauthHTTPClient = &http.Client{Timeout: 30 * time.Second}
+
 func (c *OAuthConfig) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return http.DefaultClient
+	return oauthHTTPClient
 }
 
 func (c *OAuthConfig) oauth2() *oauth2.Config {
@@ -285,7 +293,8 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, for
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, tokenError(path, resp, body)
+		// The answer may echo what was sent: scrub every credential of the request.
+		return nil, tokenError(path, resp, body, bearer, c.ClientSecret, form.Get("refresh_token"), form.Get("code"))
 	}
 	return parseToken(path, body, now)
 }
@@ -312,7 +321,7 @@ func (c *OAuthConfig) send(req *http.Request, path string, limit int64) (*http.R
 
 // tokenError describes a refused token request as *oauth2.RetrieveError,
 // without echoing the body (it could hold a token).
-func tokenError(path string, resp *http.Response, body []byte) error {
+func tokenError(path string, resp *http.Response, body []byte, secrets ...string) error {
 	var e struct {
 		Error       string   `json:"error"`
 		Description string   `json:"error_description"`
@@ -324,6 +333,8 @@ func tokenError(path string, resp *http.Response, body []byte) error {
 	if re.ErrorDescription == "" && len(e.Message) > 0 {
 		re.ErrorDescription = strings.Join(e.Message, "; ")
 	}
+	re.ErrorDescription, re.ErrorCode = scrub(re.ErrorDescription, secrets), scrub(re.ErrorCode, secrets)
+	e.Error = re.ErrorCode
 	te := &TokenError{Path: path, StatusCode: resp.StatusCode, Code: e.Error, Description: re.ErrorDescription, retrieve: re}
 	return te
 }
@@ -476,7 +487,7 @@ func (c *OAuthConfig) InstalledLocations(ctx context.Context, agencyAccessToken 
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(http.MethodGet, "/oauth/installedLocations", resp.StatusCode, resp.Header, body)
+		return nil, newAPIError(http.MethodGet, "/oauth/installedLocations", resp.StatusCode, resp.Header, body, agencyAccessToken)
 	}
 	var out InstalledLocations
 	if err := json.Unmarshal(body, &out); err != nil {

@@ -13,6 +13,8 @@ package ghl
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -326,10 +328,16 @@ func defaultHTTPClient() *http.Client {
 func (c *Client) Location() string { return c.location }
 
 // String describes the client without its token.
-func (c *Client) String() string { return "ghl.Client{" + c.base + "}" }
+func (c Client) String() string { return "ghl.Client{" + c.base + "}" }
 
 // GoString is String, so %#v does not print the token either.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so no verb reveals the token.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue keeps the token out of slog output.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Response describes the last HTTP answer of a call. Capture it with
 // WithResponse.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -18,8 +20,10 @@ import (
 // without cancelling it for the others. Under the store's lock it reloads the
 // stored pair first (another process may have refreshed), spends the refresh
 // token, and saves the new pair before anyone uses it. If the save fails the
-// caller gets an error and the pair stays in memory, to be saved by the next
-// call. A refused refresh token becomes ErrReauthRequired only after a reload
+// caller gets an error and the pair stays in memory; the next call, under the
+// lock, saves it only if the store still holds the pair it replaced (if the
+// failed save did persist and another process has refreshed since, the
+// store's newer pair wins). A refused refresh token becomes ErrReauthRequired only after a reload
 // shows no other process saved a newer pair; the stored record is never
 // deleted.
 type RefreshingSource struct {
@@ -31,10 +35,32 @@ type RefreshingSource struct {
 	now     func() time.Time
 	mint    bool // renew can create a token without a stored one
 
+	*sourceState
+}
+
+// sourceState sits behind a pointer, so a RefreshingSource copied by value
+// (to be printed) copies no lock, and printing reads nothing that a refresh
+// writes.
+type sourceState struct {
 	cur     atomic.Pointer[Token]
-	unsaved atomic.Pointer[Token]
+	unsaved atomic.Pointer[pendingSave]
 	flight  singleflight.Group
 }
+
+// pendingSave is a refreshed pair whose save failed, with the pair it
+// replaced: it is saved later only while the store still holds that one.
+type pendingSave struct {
+	fresh, replaced *Token
+}
+
+// String describes the source by its store key, never its tokens.
+func (s RefreshingSource) String() string { return "ghl.RefreshingSource{" + s.key + "}" }
+
+// Format prints String for every verb, so no verb reveals a token.
+func (s RefreshingSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue keeps the tokens out of slog output.
+func (s RefreshingSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // SourceOption configures a RefreshingSource.
 type SourceOption func(*RefreshingSource)
@@ -94,7 +120,8 @@ func newSource(store TokenStore, key string, renew func(context.Context, *Token)
 	if err := checkStoreKey(key); err != nil {
 		return nil, err
 	}
-	s := &RefreshingSource{store: store, key: key, renew: renew, leeway: 2 * time.Minute, timeout: 30 * time.Second, now: time.Now}
+	s := &RefreshingSource{store: store, key: key, renew: renew, leeway: 2 * time.Minute, timeout: 30 * time.Second, now: time.Now,
+		sourceState: &sourceState{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,16 +184,10 @@ func (s *RefreshingSource) usable(t *Token, stale string) bool {
 }
 
 func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token, error) {
-	// A pair whose save failed earlier is saved before anything else.
-	if u := s.unsaved.Load(); u != nil {
-		if err := s.store.Save(ctx, s.key, u); err != nil {
-			return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory): %w", s.key, err)
+	if s.unsaved.Load() == nil {
+		if t := s.cur.Load(); s.usable(t, stale) {
+			return t, nil
 		}
-		s.unsaved.Store(nil)
-		s.cur.Store(u)
-	}
-	if t := s.cur.Load(); s.usable(t, stale) {
-		return t, nil
 	}
 	unlock, err := s.store.Lock(ctx, s.key)
 	if err != nil {
@@ -177,12 +198,33 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 	stored, err := s.store.Load(ctx, s.key)
 	switch {
 	case errors.Is(err, ErrNoToken):
+		stored = nil
+	case err != nil:
+		return nil, fmt.Errorf("ghl: load token %q: %w", s.key, err)
+	}
+	if p := s.unsaved.Load(); p != nil {
+		// A pair whose save failed is settled first, under the lock, against
+		// what the store holds now.
+		switch {
+		case stored != nil && stored.RefreshToken == p.fresh.RefreshToken:
+			// The failed save did persist (its acknowledgement was lost).
+		case stored == nil || p.replaced != nil && stored.RefreshToken == p.replaced.RefreshToken:
+			// The store still holds the spent pair: replace it.
+			if err := s.store.Save(ctx, s.key, p.fresh); err != nil {
+				return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory): %w", s.key, err)
+			}
+			stored = p.fresh
+		default:
+			// Another process refreshed since the save that seemed to fail
+			// (it did persist, and that process spent it): its pair is newer.
+		}
+		s.unsaved.Store(nil)
+	}
+	if stored == nil {
 		stored = s.cur.Load()
 		if stored == nil && !s.mint {
 			return nil, fmt.Errorf("ghl: no token stored under %q; complete the authorization flow first: %w", s.key, ErrReauthRequired)
 		}
-	case err != nil:
-		return nil, fmt.Errorf("ghl: load token %q: %w", s.key, err)
 	}
 	if s.usable(stored, stale) {
 		s.cur.Store(stored) // another process, or an earlier run, refreshed it
@@ -204,7 +246,7 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 	}
 	inherit(fresh, stored)
 	if err := s.store.Save(ctx, s.key, fresh); err != nil {
-		s.unsaved.Store(fresh)
+		s.unsaved.Store(&pendingSave{fresh: fresh, replaced: stored})
 		return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): %w", s.key, err)
 	}
 	s.cur.Store(fresh)

@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -73,20 +76,57 @@ func checkStoreKey(key string) error { return checkID("token store key", key) }
 
 // MemoryStore keeps tokens in memory: for tests, and for single-process
 // programs that persist tokens some other way.
+//
+// Printing a MemoryStore (any fmt verb, slog) shows how many keys it holds,
+// never the tokens.
 type MemoryStore struct {
+	st *memoryState
+}
+
+// memoryState sits behind a pointer, so a MemoryStore copied by value (to be
+// printed) copies no lock.
+type memoryState struct {
 	locks  keyLocks
 	mu     sync.Mutex
 	tokens map[string]*Token
 }
 
 // NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{tokens: map[string]*Token{}} }
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{st: &memoryState{tokens: map[string]*Token{}}}
+}
+
+// state returns the store's state, creating it for a zero MemoryStore.
+func (m *MemoryStore) state() *memoryState {
+	if m.st == nil {
+		m.st = &memoryState{tokens: map[string]*Token{}}
+	}
+	return m.st
+}
+
+// String describes the store without its tokens.
+func (m MemoryStore) String() string {
+	n := 0
+	if m.st != nil {
+		m.st.mu.Lock()
+		n = len(m.st.tokens)
+		m.st.mu.Unlock()
+	}
+	return "ghl.MemoryStore{" + strconv.Itoa(n) + " keys}"
+}
+
+// Format prints String for every verb, so no verb reveals a token.
+func (m MemoryStore) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+
+// LogValue keeps the tokens out of slog output.
+func (m MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // Load returns a copy of the token under key.
 func (m *MemoryStore) Load(_ context.Context, key string) (*Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.tokens[key]
+	st := m.state()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t := st.tokens[key]
 	if t == nil {
 		return nil, fmt.Errorf("%w under %q", ErrNoToken, key)
 	}
@@ -101,15 +141,16 @@ func (m *MemoryStore) Save(_ context.Context, key string, t *Token) error {
 	if t == nil || t.AccessToken == "" {
 		return invalid("token", "has no access token")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.tokens[key] = cloneToken(t)
+	st := m.state()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.tokens[key] = cloneToken(t)
 	return nil
 }
 
 // Lock serializes refreshes of key within this process.
 func (m *MemoryStore) Lock(ctx context.Context, key string) (func(), error) {
-	return m.locks.lock(ctx, key)
+	return m.state().locks.lock(ctx, key)
 }
 
 // FileStore keeps each key's token in its own file, encrypted with
@@ -119,10 +160,13 @@ func (m *MemoryStore) Lock(ctx context.Context, key string) (func(), error) {
 // previous pair readable. Files are 0600 in a 0700 directory. Lock uses an
 // flock(2) lock file, so processes on one machine sharing the directory
 // never spend one refresh token twice.
+//
+// Printing a FileStore (any fmt verb, slog) shows its directory, never the
+// encryption key.
 type FileStore struct {
 	dir   string
 	aead  cipher.AEAD
-	locks keyLocks
+	locks *keyLocks
 }
 
 // fileMagic starts every token file: format version 1.
@@ -133,6 +177,8 @@ var beforeRename func(tmp string) error
 
 // NewFileStore opens (creating if needed) a token directory. encKey must be
 // 32 random bytes; keep it outside the directory, e.g. in a secret manager.
+// An existing directory that other users may read is tightened to 0700; when
+// that fails (not the owner), NewFileStore refuses it.
 func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	if len(encKey) != 32 {
 		return nil, invalid("encryption key", "must be 32 bytes for AES-256, not %d", len(encKey))
@@ -143,6 +189,9 @@ func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ghl: token directory: %w", err)
 	}
+	if err := privateDir(dir); err != nil {
+		return nil, err
+	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
 		return nil, fmt.Errorf("ghl: token encryption: %w", err)
@@ -151,14 +200,40 @@ func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ghl: token encryption: %w", err)
 	}
-	return &FileStore{dir: dir, aead: aead}, nil
+	return &FileStore{dir: dir, aead: aead, locks: &keyLocks{}}, nil
+}
+
+// privateDir makes sure only the owner can list or enter dir: an existing
+// directory that others may read is tightened to 0700, or refused when that
+// is not allowed.
+func privateDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("ghl: token directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return invalid("token directory", "%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return invalid("token directory", "%s has mode %04o, open to other users, and cannot be made 0700: %v", dir, fi.Mode().Perm(), err)
+	}
+	return nil
 }
 
 // String describes the store without its key.
-func (f *FileStore) String() string { return "ghl.FileStore{" + f.dir + "}" }
+func (f FileStore) String() string { return "ghl.FileStore{" + f.dir + "}" }
 
 // GoString is String, so %#v does not print the key either.
-func (f *FileStore) GoString() string { return f.String() }
+func (f FileStore) GoString() string { return f.String() }
+
+// Format prints String for every verb, so no verb reveals the key.
+func (f FileStore) Format(s fmt.State, _ rune) { _, _ = io.WriteString(s, f.String()) }
+
+// LogValue keeps the key out of slog output.
+func (f FileStore) LogValue() slog.Value { return slog.StringValue(f.String()) }
 
 func (f *FileStore) path(key string) string { return filepath.Join(f.dir, key+".token") }
 

@@ -42,3 +42,11 @@ func TestFileStoreCrashBeforeRename(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", left)
 	}
 }
+
+// TestOAuthDefaultClientHasTimeout: the OAuth calls never wait forever on
+// a server that does not answer.
+func TestOAuthDefaultClientHasTimeout(t *testing.T) {
+	if (&OAuthConfig{}).httpClient().Timeout <= 0 {
+		t.Fatal("the default OAuth HTTP client has no timeout")
+	}
+}

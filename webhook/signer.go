@@ -7,6 +7,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 )
 
@@ -17,6 +20,12 @@ type TestSigner struct {
 	ed  ed25519.PrivateKey
 	rsa *rsa.PrivateKey
 }
+
+// String names the signer without its private keys.
+func (s TestSigner) String() string { return "webhook.TestSigner{[private keys redacted]}" }
+
+// Format prints String for every verb, so no verb reveals a private key.
+func (s TestSigner) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // NewTestSigner makes fresh Ed25519 and 2048-bit RSA key pairs.
 func NewTestSigner() (*TestSigner, error) {
@@ -68,8 +77,8 @@ func (s *TestSigner) Ed25519PublicKey() ed25519.PublicKey { return s.ed.Public()
 // RSAPublicKey returns the public half of the RSA key.
 func (s *TestSigner) RSAPublicKey() *rsa.PublicKey { return &s.rsa.PublicKey }
 
-// String leaves the private keys out.
-func (s *TestSigner) String() string { return "webhook.TestSigner{[private keys redacted]}" }
-
 // GoString leaves the private keys out.
-func (s *TestSigner) GoString() string { return s.String() }
+func (s TestSigner) GoString() string { return s.String() }
+
+// LogValue keeps the private keys out of slog output.
+func (s TestSigner) LogValue() slog.Value { return slog.StringValue(s.String()) }
