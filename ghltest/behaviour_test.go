@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -161,7 +162,9 @@ func TestFaults(t *testing.T) {
 	assert.Zero(t, srv.ContactCount(ghltest.DefaultLocationID))
 
 	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", DropAfter: true})
-	require.Error(t, mk("b@example.com"))
+	err = mk("b@example.com")
+	require.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+	require.NotErrorIs(t, err, ghl.ErrBadAnswer, "a dropped connection, not a cut-off 200")
 	assert.Equal(t, 1, srv.ContactCount(ghltest.DefaultLocationID), "processed once, not resent after the connection dropped")
 
 	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", DropBefore: true})
@@ -186,6 +189,32 @@ func TestFaults(t *testing.T) {
 	reqs := srv.Requests()
 	assert.Equal(t, "[redacted]", reqs[len(reqs)-1].Header.Get("Authorization"))
 	assert.Equal(t, 6, srv.RequestCount("POST", "/contacts/"), "503, dropped after, dropped before, 429, 429, created")
+}
+
+// TestDropsSendNoByte: a drop fault closes the connection before a single
+// byte of answer; a truncation sends the status line and part of the body.
+func TestDropsSendNoByte(t *testing.T) {
+	srv := ghltest.NewServer(ghltest.WithContacts(1))
+	defer srv.Close()
+	get := func() string {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL(), "http://"))
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = fmt.Fprintf(conn, "GET /contacts/?locationId=%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nVersion: 2021-07-28\r\n\r\n",
+			ghltest.DefaultLocationID, ghltest.DefaultToken)
+		require.NoError(t, err)
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(conn)
+		return string(b)
+	}
+	for _, f := range []ghltest.Fault{{DropBefore: true}, {DropAfter: true}} {
+		srv.Inject(f)
+		assert.Empty(t, get(), "%+v", f)
+	}
+	srv.Inject(ghltest.Fault{Truncate: true})
+	got := get()
+	assert.True(t, strings.HasPrefix(got, "HTTP/1.1 200"), got)
+	assert.Contains(t, got, "Content-Length")
 }
 
 func TestRateLimit(t *testing.T) {

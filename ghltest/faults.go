@@ -12,9 +12,9 @@ type Fault struct {
 	Status     int           // answer this status without processing the request
 	Body       string        // the body of a Status answer
 	RetryAfter string        // Retry-After header of a Status answer
-	DropBefore bool          // close the connection before processing (the request has no effect)
-	DropAfter  bool          // process the request, then close the connection without answering
-	Truncate   bool          // process the request, then send half of the answer's body
+	DropBefore bool          // close the connection before processing, sending no byte (the request has no effect)
+	DropAfter  bool          // process the request, then close the connection without sending a byte
+	Truncate   bool          // process the request, send the status, headers and half of the body, then close
 }
 
 // Inject arms f for the next f.Times matching requests.

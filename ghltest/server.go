@@ -334,6 +334,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(rep.status)
 		_, _ = w.Write(rep.body[:len(rep.body)/2])
 		s.setStatus(i, rep.status)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush() // the status line, headers and half the body go out
+		}
 		hangUp(w)
 		return
 	}
@@ -342,11 +345,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setStatus(i, rep.status)
 }
 
-// hangUp closes the connection without (further) answer.
+// hangUp closes the connection without (further) answer. Nothing that is
+// not yet flushed is sent: a drop before any answer sends no byte at all.
 func hangUp(w http.ResponseWriter) {
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			_ = conn.Close()
