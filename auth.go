@@ -61,10 +61,10 @@ type OAuthConfig struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string
-	Scopes       []Scope  // default: ScopeContactsReadOnly
-	UserType     UserType // default: UserTypeLocation
-	AuthorizeURL string   // default: AuthorizeURL
-	BaseURL      string   // API host for /oauth/token; default DefaultBaseURL
+	Scopes       []Scope      // default: ScopeContactsReadOnly
+	UserType     UserType     // default: UserTypeLocation
+	AuthorizeURL string       // default: AuthorizeURL
+	BaseURL      string       // API host for /oauth/token; default DefaultBaseURL
 	HTTPClient   *http.Client // default: a client with a 30-second timeout
 	// Now is the clock that turns expires_in into an expiry; default time.Now.
 	Now func() time.Time
