@@ -5,16 +5,44 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl"
 )
 
-// benchServer answers GET /contacts/{id} with the spec's example contact.
+// benchServer answers GET /contacts/{id} with the spec's example contact and,
+// as HighLevel does, with X-RateLimit-* headers: a burst budget of 1,000,000
+// per second counted in fixed one-second windows, and a daily budget, neither
+// of which a benchmark run spends. The SDK's limiter reads them and keeps
+// its books on every call, so the benchmark measures the whole path.
 func benchServer(b *testing.B) *httptest.Server {
 	payload := []byte(`{"contact":` + contactJSON + `}`)
+	const burst, daily = 1_000_000, 200_000_000
+	var (
+		mu          sync.Mutex
+		windowStart time.Time
+		inWindow    int
+		today       int
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+		mu.Lock()
+		if now := time.Now(); now.Sub(windowStart) >= time.Second {
+			windowStart, inWindow = now, 0
+		}
+		inWindow++
+		today++
+		remaining, dailyRemaining := burst-inWindow, daily-today
+		mu.Unlock()
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-RateLimit-Max", strconv.Itoa(burst))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		h.Set("X-RateLimit-Interval-Milliseconds", "1000")
+		h.Set("X-RateLimit-Limit-Daily", strconv.Itoa(daily))
+		h.Set("X-RateLimit-Daily-Remaining", strconv.Itoa(dailyRemaining))
 		_, _ = w.Write(payload)
 	}))
 	b.Cleanup(srv.Close)
