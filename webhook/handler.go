@@ -2,7 +2,10 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,16 +14,28 @@ import (
 
 // Handler receives deliveries: it caps the body, verifies the signature on
 // the raw bytes, refuses stale and repeated deliveries, parses the event and
-// calls your function. It answers 200 only when the function succeeded; 500
-// when it failed (HighLevel retries), 401 for a bad or missing signature or a
-// stale timestamp, 400 for a malformed body, 413 for an oversized one, 409
-// while the same webhookId is still being processed.
+// calls your function.
+//
+// It answers 200 when the function succeeded, and 200 without calling it for
+// a delivery already processed (a retry or a replay). When the function
+// fails or panics, and while the same delivery is being processed by another
+// request, it answers the failure status, 429 by default: the one answer
+// HighLevel documents that it retries (a staff member reported in 2026 that
+// every non-2xx is now retried; 429 is retried under either rule, 500 only
+// under the newer one). It answers 401 for a bad or missing signature or a
+// stale timestamp, 400 for a malformed body and 413 for an oversized one.
+//
+// Deliveries are de-duplicated on their webhookId, or on a SHA-256 of the
+// raw body when they carry none, for the de-duplication window (3 hours by
+// default, longer than HighLevel's ~70 minutes of retries).
 type Handler struct {
 	v       *Verifier
 	fn      func(context.Context, Event) error
 	maxBody int64
 	seen    SeenStore
 	log     *slog.Logger
+	failure int
+	dedup   time.Duration
 }
 
 // HandlerOption configures a Handler.
@@ -32,17 +47,41 @@ func WithMaxBody(n int64) HandlerOption { return func(h *Handler) { h.maxBody = 
 // WithSeenStore de-duplicates through s (default: an in-memory LRU of 100,000 IDs).
 func WithSeenStore(s SeenStore) HandlerOption { return func(h *Handler) { h.seen = s } }
 
+// WithDedupWindow keeps each delivery's key this long (default 3 hours).
+// Keep it longer than HighLevel keeps retrying. Values below a minute are
+// raised to a minute.
+func WithDedupWindow(d time.Duration) HandlerOption {
+	return func(h *Handler) { h.dedup = max(d, time.Minute) }
+}
+
+// WithFailureStatus sets the answer when your function fails or panics, and
+// while the same delivery is being processed elsewhere (default 429, which
+// HighLevel retries under its documented and its reported rules). A status
+// outside 400–599 is ignored.
+func WithFailureStatus(status int) HandlerOption {
+	return func(h *Handler) {
+		if status >= 400 && status <= 599 {
+			h.failure = status
+		}
+	}
+}
+
+// DefaultDedupWindow is how long a delivery's key is kept by default.
+const DefaultDedupWindow = 3 * time.Hour
+
 // WithLogger logs refused deliveries and failed handlers at warn level.
 func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log = l } }
 
 // NewHandler returns a Handler calling fn for every genuine, new delivery.
 func NewHandler(v *Verifier, fn func(context.Context, Event) error, opts ...HandlerOption) *Handler {
-	h := &Handler{v: v, fn: fn, maxBody: 1 << 20}
+	h := &Handler{v: v, fn: fn, maxBody: 1 << 20, failure: http.StatusTooManyRequests, dedup: DefaultDedupWindow}
 	for _, o := range opts {
 		o(h)
 	}
 	if h.seen == nil {
-		h.seen = NewLRU(0)
+		lru := NewLRU(0)
+		lru.now = v.now // the verifier's clock, so tests can move both
+		h.seen = lru
 	}
 	return h
 }
@@ -78,27 +117,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusBadRequest, err)
 		return
 	}
-	if id != "" {
-		switch h.seen.Claim(id, time.Now().Add(2*h.v.window)) {
-		case ClaimDone:
-			w.WriteHeader(http.StatusOK) // processed before: acknowledge, do nothing
-			return
-		case ClaimInProgress:
-			h.refuse(w, r, http.StatusConflict, errors.New("this webhookId is being processed"))
-			return
-		}
-	}
-	if err := h.fn(r.Context(), ev); err != nil {
-		if id != "" {
-			h.seen.Release(id)
-		}
-		h.refuse(w, r, http.StatusInternalServerError, err)
+	key := dedupKey(id, body)
+	switch h.seen.Claim(key, h.v.now().Add(h.dedup)) {
+	case ClaimDone:
+		w.WriteHeader(http.StatusOK) // processed before: acknowledge, do nothing
+		return
+	case ClaimInProgress:
+		h.refuse(w, r, h.failure, errors.New("this delivery is being processed"))
 		return
 	}
-	if id != "" {
-		h.seen.Done(id)
+	if err := h.call(r.Context(), ev); err != nil {
+		h.seen.Release(key)
+		h.refuse(w, r, h.failure, err)
+		return
 	}
+	h.seen.Done(key)
 	w.WriteHeader(http.StatusOK)
+}
+
+// dedupKey names a delivery: its webhookId, or a hash of its exact bytes
+// when it has none (HighLevel resends the same bytes).
+func dedupKey(webhookID string, body []byte) string {
+	if webhookID != "" {
+		return "id:" + webhookID
+	}
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// call runs the function, turning a panic into an error so that the claim
+// is released and HighLevel's retry is processed.
+func (h *Handler) call(ctx context.Context, ev Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("webhook: the handler panicked: %v", p)
+		}
+	}()
+	return h.fn(ctx, ev)
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, err error) {

@@ -172,7 +172,7 @@ func TestHandlerStatuses(t *testing.T) {
 
 	fail.Store(true)
 	b2 := bytes.Replace(payload(""), []byte("wh-1"), []byte("wh-2"), 1)
-	assert.Equal(t, 500, post(h, b2, signer.Sign(b2)), "a failed handler asks HighLevel to retry")
+	assert.Equal(t, 429, post(h, b2, signer.Sign(b2)), "a failed handler asks HighLevel to retry, with the answer it retries")
 	fail.Store(false)
 	assert.Equal(t, 200, post(h, b2, signer.Sign(b2)), "the retry is processed")
 	assert.Equal(t, int32(3), calls.Load())
@@ -205,9 +205,60 @@ func TestHandlerInProgressDuplicate(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); assert.Equal(t, 200, post(h, body, signer.Sign(body))) }()
 	<-entered
-	assert.Equal(t, 409, post(h, body, signer.Sign(body)), "the same delivery while the first is running")
+	assert.Equal(t, 429, post(h, body, signer.Sign(body)), "the same delivery while the first is running: come back later")
 	close(release)
 	wg.Wait()
+}
+
+// TestReplayWithoutReplayFields: a delivery with neither webhookId nor
+// timestamp (as HighLevel documents most events) is processed once, and a
+// replay of its exact bytes hours later, within the de-duplication window,
+// is acknowledged without calling the function.
+func TestReplayWithoutReplayFields(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	v := verifier(t, webhook.WithClock(clock))
+	var calls atomic.Int32
+	h := webhook.NewHandler(v, func(context.Context, webhook.Event) error { calls.Add(1); return nil })
+	bare := []byte(`{"type":"ContactUpdate","locationId":"L","id":"c1","email":"a@b.co"}`)
+	hdr := signer.Sign(bare)
+	assert.Equal(t, 200, post(h, bare, hdr))
+	now = now.Add(2 * time.Hour)
+	assert.Equal(t, 200, post(h, bare, hdr), "replayed two hours later: acknowledged")
+	assert.Equal(t, int32(1), calls.Load(), "and not processed again")
+	other := []byte(`{"type":"ContactUpdate","locationId":"L","id":"c1","email":"b@b.co"}`)
+	assert.Equal(t, 200, post(h, other, signer.Sign(other)), "a different event is processed")
+	assert.Equal(t, int32(2), calls.Load())
+	now = now.Add(webhook.DefaultDedupWindow)
+	assert.Equal(t, 200, post(h, bare, hdr))
+	assert.Equal(t, int32(3), calls.Load(), "past the window the bytes are new again")
+
+	// With a timestamp, the window decides, whatever the de-duplication.
+	stamped := payload("")
+	hdr = signer.Sign(stamped)
+	now = time.Now().Add(10 * time.Minute)
+	assert.Equal(t, 401, post(h, stamped, hdr), "a stamped delivery replayed after the window is refused")
+}
+
+// TestPanickingHandlerReleasesItsClaim: a function that panics gets the
+// failure answer, and HighLevel's retry is processed rather than refused.
+func TestPanickingHandlerReleasesItsClaim(t *testing.T) {
+	var calls atomic.Int32
+	h := webhook.NewHandler(verifier(t), func(context.Context, webhook.Event) error {
+		if calls.Add(1) == 1 {
+			panic("nil map")
+		}
+		return nil
+	})
+	body := payload("")
+	assert.Equal(t, 429, post(h, body, signer.Sign(body)))
+	assert.Equal(t, 200, post(h, body, signer.Sign(body)), "the retry is processed")
+	assert.Equal(t, int32(2), calls.Load())
+
+	h500 := webhook.NewHandler(verifier(t), func(context.Context, webhook.Event) error { return errors.New("down") },
+		webhook.WithFailureStatus(500))
+	b := bytes.Replace(payload(""), []byte("wh-1"), []byte("wh-9"), 1)
+	assert.Equal(t, 500, post(h500, b, signer.Sign(b)))
 }
 
 func TestSeenStoreStaysBounded(t *testing.T) {
