@@ -252,7 +252,12 @@ func createContact(c *call) reply {
 	}
 	ct := c.newContact(l, &r)
 	c.emit("ContactCreate", ct.Contact)
-	return jsonReply(http.StatusCreated, map[string]any{"contact": ct.Contact})
+	// The create answer is CreateContactSchema, which has no "name".
+	created := struct {
+		ghl.Contact
+		Name string `json:"name,omitempty"`
+	}{Contact: ct.Contact}
+	return jsonReply(http.StatusCreated, map[string]any{"contact": created})
 }
 
 func getContact(c *call) reply {

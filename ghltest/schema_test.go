@@ -1,0 +1,214 @@
+package ghltest_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// schemaNode is the part of an OpenAPI schema that names fields.
+type schemaNode struct {
+	Ref                  string                     `json:"$ref"`
+	Type                 string                     `json:"type"`
+	Properties           map[string]json.RawMessage `json:"properties"`
+	Items                json.RawMessage            `json:"items"`
+	AnyOf                []json.RawMessage          `json:"anyOf"`
+	OneOf                []json.RawMessage          `json:"oneOf"`
+	AllOf                []json.RawMessage          `json:"allOf"`
+	AdditionalProperties json.RawMessage            `json:"additionalProperties"`
+}
+
+// specDoc is one OpenAPI file with the schemas its $refs reach.
+type specDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]json.RawMessage `json:"schemas"`
+	} `json:"components"`
+}
+
+func loadSpec(t *testing.T, name string) *specDoc {
+	t.Helper()
+	dir := os.Getenv("GHL_OPENAPI_DIR")
+	if dir == "" {
+		t.Skip("skipped: set GHL_OPENAPI_DIR to a directory holding apps/" + name + " to check against the OpenAPI spec")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "apps", name))
+	require.NoError(t, err)
+	var d specDoc
+	require.NoError(t, json.Unmarshal(raw, &d))
+	return &d
+}
+
+// fieldNames walks value against schema and reports every object key the
+// schema does not declare, with its JSON path. Objects declared without
+// properties, and external $refs, accept any key.
+func (d *specDoc) fieldNames(path string, schema json.RawMessage, value any) []string {
+	var n schemaNode
+	if len(schema) == 0 || json.Unmarshal(schema, &n) != nil {
+		return nil
+	}
+	if n.Ref != "" {
+		if !strings.HasPrefix(n.Ref, "#/components/schemas/") {
+			return nil
+		}
+		return d.fieldNames(path, d.Components.Schemas[strings.TrimPrefix(n.Ref, "#/components/schemas/")], value)
+	}
+	if alts := append(n.AnyOf, n.OneOf...); len(alts) > 0 {
+		var best []string
+		for i, a := range alts {
+			p := d.fieldNames(path, a, value)
+			if len(p) == 0 {
+				return nil
+			}
+			if i == 0 || len(p) < len(best) {
+				best = p
+			}
+		}
+		return best
+	}
+	props := map[string]json.RawMessage{}
+	for k, v := range n.Properties {
+		props[k] = v
+	}
+	for _, part := range n.AllOf {
+		var pn schemaNode
+		_ = json.Unmarshal(part, &pn)
+		if pn.Ref != "" {
+			_ = json.Unmarshal(d.Components.Schemas[strings.TrimPrefix(pn.Ref, "#/components/schemas/")], &pn)
+		}
+		for k, v := range pn.Properties {
+			props[k] = v
+		}
+	}
+	var problems []string
+	switch v := value.(type) {
+	case map[string]any:
+		if len(props) == 0 {
+			return nil // a free-form object
+		}
+		open := len(n.AdditionalProperties) > 0 && string(n.AdditionalProperties) != "false"
+		for k, sub := range v {
+			ps, ok := props[k]
+			if !ok {
+				if !open {
+					problems = append(problems, path+"."+k)
+				}
+				continue
+			}
+			problems = append(problems, d.fieldNames(path+"."+k, ps, sub)...)
+		}
+	case []any:
+		for _, el := range v {
+			problems = append(problems, d.fieldNames(path+"[]", n.Items, el)...)
+		}
+	}
+	return problems
+}
+
+// operationSchemas returns the request body schema and the 2xx answer
+// schema of one operation.
+func operationSchemas(t *testing.T, opRaw json.RawMessage) (req, resp json.RawMessage) {
+	var op struct {
+		RequestBody struct {
+			Content map[string]struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"content"`
+		} `json:"requestBody"`
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
+	require.NoError(t, json.Unmarshal(opRaw, &op))
+	req = op.RequestBody.Content["application/json"].Schema
+	for code, r := range op.Responses {
+		if strings.HasPrefix(code, "2") {
+			resp = r.Content["application/json"].Schema
+		}
+	}
+	return req, resp
+}
+
+// recordedBeyondSpec reports whether HighLevel is recorded sending a field
+// its spec does not declare (ghl-api.md gives the sources). Anything else
+// ghltest sends, or the SDK sends, outside the spec is a defect.
+func (d *specDoc) recordedBeyondSpec(method, path, side, field string) bool {
+	if side != "answer" || method != "get" {
+		return false
+	}
+	switch path {
+	case "/contacts/", "/contacts/business/{businessId}":
+		// "Real responses are {contacts, meta}" and list items "carry more
+		// fields" than SearchContact: those of the contact GET returns.
+		if field == ".meta" || strings.HasPrefix(field, ".meta.") {
+			return true
+		}
+		if name, ok := strings.CutPrefix(field, ".contacts[]."); ok {
+			var full schemaNode
+			_ = json.Unmarshal(d.Components.Schemas["GetContectByIdSchema"], &full)
+			_, declared := full.Properties[strings.SplitN(name, ".", 2)[0]]
+			return declared
+		}
+	}
+	return false
+}
+
+// TestSpecFieldNames checks every field name, at every depth, of every body
+// the SDK sends and every answer ghltest gives against the schemas of
+// HighLevel's OpenAPI file: a wrong JSON tag in the SDK round-trips through
+// ghltest unnoticed, but not through this.
+func TestSpecFieldNames(t *testing.T) {
+	spec := loadSpec(t, "contacts.json")
+	_, seen := runAllOperations(t)
+	var problems []string
+	checked := 0
+	for p, methods := range spec.Paths {
+		for m, opRaw := range methods {
+			reqSchema, respSchema := operationSchemas(t, opRaw)
+			for _, ex := range seen {
+				if !strings.EqualFold(ex.Method, m) || !pathMatches(p, ex.Path) || ex.Status >= 300 {
+					continue
+				}
+				checked++
+				for _, side := range []struct {
+					name   string
+					schema json.RawMessage
+					body   []byte
+				}{{"request", reqSchema, ex.ReqBody}, {"answer", respSchema, ex.Body}} {
+					if len(side.body) == 0 || len(side.schema) == 0 {
+						continue
+					}
+					var v any
+					require.NoError(t, json.Unmarshal(side.body, &v), "%s %s %s", m, p, side.name)
+					for _, f := range spec.fieldNames("", side.schema, v) {
+						if spec.recordedBeyondSpec(m, p, side.name, f) {
+							continue
+						}
+						problems = append(problems, strings.ToUpper(m)+" "+p+" "+side.name+": "+f)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(problems)
+	problems = dedupe(problems)
+	assert.Positive(t, checked)
+	assert.Empty(t, problems, "field names the spec does not declare")
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
