@@ -169,13 +169,15 @@ var authorizeTmpl = template.Must(template.New("authorize").Parse(`<!doctype htm
 <input type="hidden" name="scope" value="{{.Scope}}">
 <input type="hidden" name="state" value="{{.State}}">
 {{range $i, $l := .Locations}}<label><input type="radio" name="location_id" value="{{$l}}"{{if eq $i 0}} checked{{end}}> {{$l}}</label><br>
-{{end}}<button type="submit" id="approve">Allow</button>
+{{end}}<button type="submit" id="approve" name="decision" value="allow">Allow</button>
+<button type="submit" id="decline" name="decision" value="decline">Decline</button>
 </form>
 </body></html>
 `))
 
 // authorizePage is HighLevel's "choose location" screen: GET shows it, POST
-// approves and redirects back with a code.
+// approves and redirects back with a code, or, declined, with
+// error=access_denied.
 func (s *Server) authorizePage(r *http.Request, body []byte) reply {
 	q := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -209,11 +211,21 @@ func (s *Server) authorizePage(r *http.Request, body []byte) reply {
 			"Scope": q.Get("scope"), "State": q.Get("state"), "Locations": locs, "Action": s.cfg.authorizePath})
 		return reply{status: http.StatusOK, header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, body: []byte(b.String())}
 	}
+	back := ru.Query()
+	if q.Get("decision") == "decline" {
+		// The user said no: back to the app with the OAuth error, no code.
+		back.Set("error", "access_denied")
+		back.Set("error_description", "The user declined the authorization request")
+		if st := q.Get("state"); st != "" {
+			back.Set("state", st)
+		}
+		ru.RawQuery = back.Encode()
+		return reply{status: http.StatusFound, header: http.Header{"Location": {ru.String()}}}
+	}
 	code, err := s.AuthorizationCode(clientID, redirectURI, q.Get("location_id"), q.Get("scope"))
 	if err != nil {
 		return errReply(http.StatusBadRequest, err.Error())
 	}
-	back := ru.Query()
 	back.Set("code", code)
 	if st := q.Get("state"); st != "" {
 		back.Set("state", st)

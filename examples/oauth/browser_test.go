@@ -50,16 +50,7 @@ func TestConnectFlowInBrowser(t *testing.T) {
 	app.Start()
 	defer app.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browserContext(t, browser)
 
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(app.URL+"/"),
@@ -104,6 +95,58 @@ func TestConnectFlowInBrowser(t *testing.T) {
 	}
 	if srv.TokenGrants("authorization_code") != 1 {
 		t.Errorf("want exactly one code exchange, got %d", srv.TokenGrants("authorization_code"))
+	}
+}
+
+// browserContext starts headless Chromium for one test.
+func browserContext(t *testing.T, browser string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestDeclineInBrowser clicks "Decline" on the choose-location page: the app
+// says the user declined, offers to connect again, and exchanges nothing.
+func TestDeclineInBrowser(t *testing.T) {
+	browser := findChromium(t)
+	srv := ghltest.NewServer(ghltest.WithContacts(3))
+	defer srv.Close()
+	app := httptest.NewUnstartedServer(nil)
+	app.Config.Handler = NewApp(FakeConfig(srv, "http://"+app.Listener.Addr().String()+"/callback"), ghl.NewMemoryStore())
+	app.Start()
+	defer app.Close()
+	ctx := browserContext(t, browser)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(app.URL+"/"),
+		chromedp.Click(chromedp.CSS("#connect")),
+		chromedp.WaitVisible(chromedp.CSS("#decline")),
+		chromedp.Click(chromedp.CSS("#decline")),
+		chromedp.WaitVisible(chromedp.CSS("#error")),
+	)
+	if err != nil {
+		t.Fatalf("browser flow, decline: %v", err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#error")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "You declined the connection") {
+		t.Errorf("the app does not say the user declined: %q", msg)
+	}
+	// The page offers to connect again, and the link works.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#connect")), chromedp.WaitVisible(chromedp.CSS("#approve"))); err != nil {
+		t.Fatalf("connect again after declining: %v", err)
+	}
+	if n := srv.TokenGrants("authorization_code"); n != 0 {
+		t.Errorf("%d code exchanges after a decline, want 0", n)
 	}
 }
 

@@ -5,7 +5,7 @@
 // With no environment it runs the whole flow against ghltest's authorize
 // page, so no marketplace app is needed:
 //
-//	go run ./examples/oauth          # then open http://127.0.0.1:8090
+//	cd examples/oauth && go run .   # then open http://127.0.0.1:8090
 //
 // For a real app set GHL_CLIENT_ID, GHL_CLIENT_SECRET and GHL_REDIRECT_URL
 // (the callback, e.g. http://127.0.0.1:8090/callback, registered with the
@@ -93,43 +93,69 @@ func tokenKey() ([]byte, error) {
 	return k, err
 }
 
-// App is the example's web app.
+// App is the example's web app. Each browser has its own session (a random
+// cookie); a session is tied to the location it connected, and each
+// connected location has its own token source and client, so one visitor
+// never sees another's contacts. Pending sign-ins are bound to the session
+// that started them, expire after ten minutes, and are bounded in number.
 type App struct {
 	cfg   *ghl.OAuthConfig
 	store ghl.TokenStore
+	now   func() time.Time
 
-	mu      sync.Mutex
-	states  map[string]time.Time // pending OAuth states
-	client  *ghl.Client
-	connect string // the connected location
+	mu       sync.Mutex
+	states   map[string]pending     // state → who started the sign-in, and when
+	sessions map[string]*session    // session cookie → its connection
+	clients  map[string]*ghl.Client // location ID → a client with that location's token source
 }
+
+type pending struct {
+	session string
+	issued  time.Time
+}
+
+type session struct {
+	location string
+	seen     time.Time
+}
+
+// Bounds of the app's in-memory state.
+const (
+	stateTTL    = 10 * time.Minute
+	sessionTTL  = 24 * time.Hour
+	maxPending  = 10_000
+	maxSessions = 100_000
+	cookieName  = "ghl_example_session"
+)
 
 // NewApp returns the app's handler.
 func NewApp(cfg *ghl.OAuthConfig, store ghl.TokenStore) *App {
-	return &App{cfg: cfg, store: store, states: map[string]time.Time{}}
+	return &App{cfg: cfg, store: store, now: time.Now, states: map[string]pending{},
+		sessions: map[string]*session{}, clients: map[string]*ghl.Client{}}
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>HighLevel contacts</title></head><body>
 {{if .Connected}}<h1>Contacts of {{.Location}}</h1>
 <ul id="contacts">{{range .Contacts}}<li>{{.Name}} &lt;{{.Email}}&gt;</li>{{end}}</ul>
-{{else}}<h1>Your app</h1><p>Connect your HighLevel sub-account to see its contacts.</p>
-<a id="connect" href="{{.ConnectURL}}">Connect HighLevel</a>{{end}}
+{{else}}<h1>Your app</h1><p>Connect your HighLevel sub-account to see its contacts.</p>{{end}}
 {{if .Error}}<p id="error">{{.Error}}</p>{{end}}
+{{if not .Connected}}<a id="connect" href="/connect">Connect HighLevel</a>{{end}}
 </body></html>`))
 
 type view struct {
-	Connected  bool
-	Location   string
-	Contacts   []ghl.Contact
-	ConnectURL string
-	Error      string
+	Connected bool
+	Location  string
+	Contacts  []ghl.Contact
+	Error     string
 }
 
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/":
 		a.home(w, r)
+	case "/connect":
+		a.connect(w, r)
 	case "/callback":
 		a.callback(w, r)
 	default:
@@ -137,45 +163,95 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// sessionID returns the browser's session, starting one when it has none.
+func (a *App) sessionID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(cookieName); err == nil && len(c.Value) == 32 {
+		return c.Value
+	}
+	id := newToken()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL / time.Second)})
+	return id
+}
+
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
+	sid := a.sessionID(w, r)
 	a.mu.Lock()
-	client, loc := a.client, a.connect
+	var client *ghl.Client
+	var loc string
+	if s := a.sessions[sid]; s != nil && a.now().Sub(s.seen) < sessionTTL {
+		s.seen = a.now()
+		loc, client = s.location, a.clients[s.location]
+	}
 	a.mu.Unlock()
 	if client == nil {
-		state := newState()
-		a.mu.Lock()
-		a.states[state] = time.Now()
-		a.mu.Unlock()
-		render(w, view{ConnectURL: a.cfg.AuthCodeURL(state)})
+		render(w, http.StatusOK, view{})
 		return
 	}
 	res, err := client.Contacts.Search(r.Context(), ghl.SearchRequest{PageLimit: 20, Sort: []ghl.Sort{{Field: "dateAdded", Direction: "desc"}}})
 	v := view{Connected: true, Location: loc}
 	if err != nil {
-		v.Error = err.Error()
+		v.Error = a.userMessage(err)
 	} else {
 		v.Contacts = res.Contacts
 	}
-	render(w, v)
+	render(w, http.StatusOK, v)
+}
+
+// connect starts a sign-in bound to this browser's session.
+func (a *App) connect(w http.ResponseWriter, r *http.Request) {
+	sid := a.sessionID(w, r)
+	state := newToken()
+	a.mu.Lock()
+	now := a.now()
+	for st, p := range a.states {
+		if now.Sub(p.issued) > stateTTL {
+			delete(a.states, st)
+		}
+	}
+	full := len(a.states) >= maxPending
+	if !full {
+		a.states[state] = pending{session: sid, issued: now}
+	}
+	a.mu.Unlock()
+	if full {
+		render(w, http.StatusServiceUnavailable, view{Error: "Too many sign-ins are under way; try again in a few minutes."})
+		return
+	}
+	http.Redirect(w, r, a.cfg.AuthCodeURL(state), http.StatusFound)
 }
 
 func (a *App) callback(w http.ResponseWriter, r *http.Request) {
-	state, code := r.URL.Query().Get("state"), r.URL.Query().Get("code")
+	q := r.URL.Query()
+	state := q.Get("state")
+	var sid string
+	if c, err := r.Cookie(cookieName); err == nil {
+		sid = c.Value
+	}
 	a.mu.Lock()
-	issued, ok := a.states[state]
+	p, ok := a.states[state]
 	delete(a.states, state)
 	a.mu.Unlock()
-	if !ok || time.Since(issued) > 10*time.Minute || code == "" {
-		w.WriteHeader(http.StatusBadRequest)
-		render(w, view{Error: "This sign-in link is invalid or expired; start again."})
+	switch {
+	case !ok || p.session != sid || a.now().Sub(p.issued) > stateTTL:
+		render(w, http.StatusBadRequest, view{Error: "This sign-in link is invalid or expired, or was started in another browser. Start again."})
+		return
+	case q.Get("error") == "access_denied":
+		render(w, http.StatusOK, view{Error: "You declined the connection, so nothing was shared. You can connect whenever you like."})
+		return
+	case q.Get("error") != "":
+		log.Printf("callback: HighLevel answered error=%q", q.Get("error"))
+		render(w, http.StatusBadGateway, view{Error: "HighLevel did not complete the connection. Please try again."})
+		return
+	case q.Get("code") == "":
+		render(w, http.StatusBadRequest, view{Error: "HighLevel sent no authorization code. Please try again."})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	src, tok, err := a.cfg.ExchangeAndSave(ctx, code, a.store)
+	src, tok, err := a.cfg.ExchangeAndSave(ctx, q.Get("code"), a.store)
 	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		render(w, view{Error: "Could not complete the connection: " + err.Error()})
+		render(w, http.StatusBadGateway, view{Error: a.userMessage(err)})
 		return
 	}
 	opts := []ghl.Option{ghl.WithTokenSource(src), ghl.WithLocation(tok.LocationID)}
@@ -184,21 +260,48 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	client, err := ghl.NewClient(opts...)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		render(w, http.StatusInternalServerError, view{Error: a.userMessage(err)})
 		return
 	}
 	a.mu.Lock()
-	a.client, a.connect = client, tok.LocationID
+	now := a.now()
+	if len(a.sessions) >= maxSessions {
+		for id, s := range a.sessions {
+			if now.Sub(s.seen) > sessionTTL || len(a.sessions) >= maxSessions {
+				delete(a.sessions, id)
+			}
+		}
+	}
+	a.clients[tok.LocationID] = client // one token source per location, shared by its sessions
+	a.sessions[sid] = &session{location: tok.LocationID, seen: now}
 	a.mu.Unlock()
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func render(w http.ResponseWriter, v view) {
+// userMessage turns an error into words for the person at the browser; the
+// details go to the server's log with a reference they can quote.
+func (a *App) userMessage(err error) string {
+	ref := newToken()[:8]
+	log.Printf("error %s: %v", ref, err)
+	switch {
+	case errors.Is(err, ghl.ErrReauthRequired), errors.Is(err, ghl.ErrUnauthorized):
+		return "The connection to HighLevel has expired. Connect again. (ref " + ref + ")"
+	case errors.Is(err, ghl.ErrRateLimited):
+		return "HighLevel is busy for this account; try again in a minute. (ref " + ref + ")"
+	case errors.Is(err, ghl.ErrForbidden):
+		return "This HighLevel account did not grant the access the app needs. (ref " + ref + ")"
+	}
+	return "Something went wrong talking to HighLevel. Please try again. (ref " + ref + ")"
+}
+
+func render(w http.ResponseWriter, status int, v view) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	_ = page.Execute(w, v)
 }
 
-func newState() string {
+// newToken returns 128 random bits as hex: states and session IDs.
+func newToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
