@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -33,6 +34,12 @@ func main() {
 
 func run(ctx context.Context) error {
 	token, location := os.Getenv("GHL_TOKEN"), os.Getenv("GHL_LOCATION_ID")
+	switch {
+	case token != "" && location == "":
+		return errors.New("GHL_TOKEN is set but GHL_LOCATION_ID is not: set both to use your sub-account, or unset both to use the built-in fake server")
+	case token == "" && location != "":
+		return errors.New("GHL_LOCATION_ID is set but GHL_TOKEN is not: set both to use your sub-account, or unset both to use the built-in fake server")
+	}
 	if token != "" && location != "" {
 		opts := []ghl.Option{ghl.WithToken(token), ghl.WithLocation(location)}
 		if base := os.Getenv("GHL_BASE_URL"); base != "" {
@@ -52,7 +59,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Started ghltest at %s with 1,200 sample contacts (no credentials needed).\n", srv.URL())
+	fmt.Fprintf(out, "Started ghltest at %s with 1,200 sample contacts (no credentials needed); the tour adds one.\n", srv.URL())
 	if err := writeSteps(ctx, client); err != nil {
 		return err
 	}
@@ -149,9 +156,21 @@ func readOnly(ctx context.Context, client *ghl.Client) error {
 		n++
 	}
 	rl := resp.RateLimit()
-	fmt.Fprintf(out, "   %d contacts; rate limit left: %d of %d in this window, %d today\n", n, rl.Remaining, rl.Max, rl.DailyRemaining)
+	fmt.Fprintf(out, "   %s contacts; rate limit left: %d of %d in this window, %s today\n", thousands(n), rl.Remaining, rl.Max, thousands(rl.DailyRemaining))
 	fmt.Fprintln(out, "\nDone. Next: read README.md, or run `go test ./...`.")
 	return nil
 }
 
 func step(s string) { fmt.Fprintln(out, "\n"+s) }
+
+// thousands writes n with comma separators, as the tour's other numbers are.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
