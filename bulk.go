@@ -17,6 +17,13 @@ type BulkOptions struct {
 	// and once more at the end, from one goroutine.
 	Progress         func(BulkProgress)
 	ProgressInterval time.Duration
+	// RateWindow is the moving window over which BulkProgress.Rate is
+	// measured (default 10 s, HighLevel's rate-limit window; Contacts.
+	// BulkUpsert uses the window the client's limiter has learned). It must
+	// span the limiter's waits, or a burst reads as the pace of the run.
+	RateWindow time.Duration
+
+	windowFn func() time.Duration // the limiter's window, asked at each report
 }
 
 // BulkProgress is a running count of a bulk run.
@@ -25,8 +32,12 @@ type BulkProgress struct {
 	Done    int // finished, successfully or not
 	Failed  int
 	Elapsed time.Duration
-	Rate    float64       // finished items per second so far
-	ETA     time.Duration // at the current rate; 0 when unknown or finished
+	// Rate is finished items per second over the last RateWindow (over the
+	// run so far while it is shorter), waits for the rate limiter included.
+	Rate float64
+	// ETA is the time left at Rate, rounded to a second; 0 when unknown
+	// (before one full RateWindow has passed) or finished.
+	ETA time.Duration
 }
 
 // BulkItem is what happened to one input of a bulk run.
@@ -66,13 +77,21 @@ func RunBulk[I, O any](ctx context.Context, inputs []I, fn func(context.Context,
 	}
 	var next, done, failed atomic.Int64
 	start := time.Now()
+	meter := &rateMeter{start: start}
 	progress := func() BulkProgress {
-		p := BulkProgress{Total: len(inputs), Done: int(done.Load()), Failed: int(failed.Load()), Elapsed: time.Since(start)}
-		if s := p.Elapsed.Seconds(); s > 0 && p.Done > 0 {
-			p.Rate = float64(p.Done) / s
-			if left := p.Total - p.Done; left > 0 {
-				p.ETA = time.Duration(float64(left) / p.Rate * float64(time.Second))
-			}
+		now := time.Now()
+		p := BulkProgress{Total: len(inputs), Done: int(done.Load()), Failed: int(failed.Load()), Elapsed: now.Sub(start)}
+		window := opts.RateWindow
+		if opts.windowFn != nil {
+			window = opts.windowFn()
+		}
+		if window <= 0 {
+			window = 10 * time.Second
+		}
+		var full bool
+		p.Rate, full = meter.rate(now, p.Done, window)
+		if left := p.Total - p.Done; left > 0 && full && p.Rate > 0 {
+			p.ETA = max(time.Duration(float64(left)/p.Rate*float64(time.Second)).Round(time.Second), time.Second)
 		}
 		return p
 	}
@@ -114,6 +133,40 @@ func RunBulk[I, O any](ctx context.Context, inputs []I, fn func(context.Context,
 	}
 	stopProgress()
 	return report
+}
+
+// rateMeter measures a rate over a moving window from the counts it is
+// shown at each progress report.
+type rateMeter struct {
+	start   time.Time
+	samples []rateSample // oldest first, the last window's worth
+}
+
+type rateSample struct {
+	at   time.Time
+	done int
+}
+
+// rate returns the items per second over the last window, and whether the
+// run is as long as one window (before that, the rate covers the run so far
+// and may be a single burst).
+func (m *rateMeter) rate(now time.Time, done int, window time.Duration) (float64, bool) {
+	from := now.Add(-window)
+	// Drop samples older than needed: keep the newest one at or before the
+	// window's start as the baseline.
+	for len(m.samples) >= 2 && !m.samples[1].at.After(from) {
+		m.samples = m.samples[1:]
+	}
+	base := rateSample{at: m.start}
+	if len(m.samples) > 0 && !m.samples[0].at.After(from) {
+		base = m.samples[0]
+	}
+	m.samples = append(m.samples, rateSample{now, done})
+	d := now.Sub(base.at).Seconds()
+	if d <= 0 {
+		return 0, false
+	}
+	return float64(done-base.done) / d, now.Sub(m.start) >= window
 }
 
 // startProgress reports progress on a ticker until the returned func is
@@ -161,6 +214,9 @@ type BulkUpsertReport struct {
 // concurrency under the client's rate limiter, per-item results, progress
 // reports, and a clean stop on ctx cancel with what was and was not sent.
 func (s *ContactsService) BulkUpsert(ctx context.Context, reqs []UpsertContactRequest, opts BulkOptions) *BulkUpsertReport {
+	if opts.RateWindow <= 0 && s.c.limiter != nil {
+		opts.windowFn = func() time.Duration { return s.c.RateLimit("").Window }
+	}
 	r := RunBulk(ctx, reqs, func(ctx context.Context, req UpsertContactRequest) (*UpsertResult, error) {
 		return s.Upsert(ctx, req)
 	}, opts)
