@@ -1,13 +1,18 @@
 // Command ghlfake runs ghltest's fake HighLevel API as a standalone server,
 // so clients in any language can be tested against it:
 //
-//	go run ./ghltest/cmd/ghlfake -addr 127.0.0.1:8080 -contacts 1000
+//	go run ./ghltest/cmd/ghlfake -addr 127.0.0.1:8080 -contacts 1000 -v
 //
 // It prints the base URL, token and location to use, and stops on Ctrl-C.
+// With -v it logs one line per request: method, path, status and duration
+// (never headers, bodies or query strings, which can carry tokens).
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"sync"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,14 +26,19 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return // -h printed the usage: not an error
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "ghlfake:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
 }
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("ghlfake", flag.ContinueOnError)
+	verbose := fs.Bool("v", false, "log one line per request (method, path, status, duration)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	contacts := fs.Int("contacts", 100, "contacts to seed in the location")
 	seed := fs.Uint64("seed", 1, "seed for generated IDs and fixtures")
@@ -56,7 +66,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var h http.Handler = srv
+	if *verbose {
+		h = logRequests(srv, os.Stderr)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("ghlfake: serving a fake HighLevel API at http://%s\n", ln.Addr())
 	fmt.Printf("  token:     %s\n  location:  %s (%d contacts)\n  rate:      %d per %s, %d per day\n",
 		*token, *location, *contacts, *burst, *window, *daily)
@@ -73,5 +87,52 @@ func run(args []string) error {
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return hs.Shutdown(shut)
+	}
+}
+
+// logRequests writes one line per request to w: method, path (no query: it
+// can hold a token), status and duration.
+func logRequests(next http.Handler, w io.Writer) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		mu.Lock()
+		fmt.Fprintf(w, "%s %-6s %-45s %d %s\n", start.Format("15:04:05.000"), r.Method, r.URL.Path, sw.status,
+			time.Since(start).Round(10*time.Microsecond))
+		mu.Unlock()
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (ghltest's
+// drop faults hijack it).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack passes through, for the same reason.
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("ghlfake: the connection cannot be hijacked")
+	}
+	s.status = 0 // dropped: no answer
+	return hj.Hijack()
+}
+
+// Flush passes through.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
 	}
 }
