@@ -1,18 +1,7 @@
-// Package ghl is a Go client for the HighLevel (GoHighLevel / LeadConnector)
-// API v2: contacts, tasks, notes, tags and appointments, with typed errors,
-// pagination iterators and a retry policy that never sends a create twice.
-//
-// Create a client with a token and use its services:
-//
-//	client, err := ghl.NewClient(ghl.WithToken(token), ghl.WithLocation(locationID))
-//	contact, err := client.Contacts.Get(ctx, contactID)
-//
-// Package ghltest provides an in-memory HighLevel server to test against.
 package ghl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -278,7 +267,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, invalid("token", "set one with WithToken or WithTokenSource")
 	}
 	if s.tokenSet && s.tokens != nil {
-		return nil, errors.New("ghl: WithToken and WithTokenSource are exclusive")
+		return nil, invalid("token", "WithToken and WithTokenSource are exclusive: use one")
 	}
 	if u, _ := url.Parse(s.base); u.Scheme == "http" && !s.insecure && !isLoopback(u.Hostname()) {
 		return nil, invalid("base URL", "plain http is allowed only on loopback, not %q (WithInsecureHTTP allows it)", u.Host)
