@@ -11,15 +11,15 @@ package main
 import (
 	"bufio"
 	"context"
-	"io"
-	"sync"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
