@@ -50,14 +50,15 @@ type Limiter struct {
 }
 
 // New returns a limiter on the real clock.
-func New() *Limiter { return NewWithClock(time.Now, sleepCtx) }
+func New() *Limiter { return NewWithClock(time.Now, Sleep) }
 
 // NewWithClock returns a limiter on the given clock, for tests.
 func NewWithClock(now func() time.Time, sleep func(context.Context, time.Duration) error) *Limiter {
 	return &Limiter{now: now, sleep: sleep, buckets: map[string]*bucket{}}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends, whichever is first; it returns ctx.Err() then.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -285,18 +285,10 @@ func (c *Call) settle(ctx context.Context) error {
 	if c.Settle <= 0 || c.ambiguousAt.IsZero() {
 		return nil
 	}
-	d := time.Until(c.ambiguousAt.Add(c.Settle))
-	if d <= 0 {
-		return nil
+	if d := time.Until(c.ambiguousAt.Add(c.Settle)); d > 0 {
+		return ratelimit.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return nil
 }
 
 // Shield returns a client that sends through hc but whose
