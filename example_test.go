@@ -227,3 +227,54 @@ func ExampleContactsService_BulkUpsert() {
 	// created 2 updated 1 failed 1
 	// ghl: POST /contacts/upsert: 422 Unprocessable Entity: email must be an email
 }
+
+// Client.Do calls an endpoint through the client's token, rate limiter,
+// retries and typed errors, for operations the SDK does not wrap.
+func ExampleClient_Do() {
+	srv := ghltest.NewServer(ghltest.WithContacts(3))
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	var page struct {
+		Contacts []struct {
+			ID string `json:"id"`
+		} `json:"contacts"`
+	}
+	err := client.Do(ctx, "GET", "/contacts/?locationId="+ghltest.DefaultLocationID+"&limit=2", nil, &page)
+	fmt.Println(len(page.Contacts), err)
+
+	err = client.Do(ctx, "GET", "/contacts/NoSuchContact0000001", nil, nil)
+	fmt.Println(errors.Is(err, ghl.ErrNotFound))
+
+	err = client.Do(ctx, "GET", "https://elsewhere.example/steal", nil, nil)
+	fmt.Println(errors.Is(err, ghl.ErrInvalidInput))
+	// Output:
+	// 2 <nil>
+	// true
+	// true
+}
+
+// A create whose answer is lost may still have been carried out: the error
+// matches ErrMaybeProcessed, and the caller looks before creating again.
+func ExampleUnknownOutcomeError() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	// HighLevel creates the contact, then the connection drops.
+	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", DropAfter: true})
+	_, err := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("lin@example.com")})
+	fmt.Println("maybe created:", errors.Is(err, ghl.ErrMaybeProcessed))
+
+	if errors.Is(err, ghl.ErrMaybeProcessed) {
+		existing, _ := client.Contacts.FindDuplicate(ctx, ghl.DuplicateQuery{Email: "lin@example.com"})
+		fmt.Println("found it:", existing != nil)
+	}
+	fmt.Println("contacts:", srv.ContactCount(ghltest.DefaultLocationID))
+	// Output:
+	// maybe created: true
+	// found it: true
+	// contacts: 1
+}
