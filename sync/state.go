@@ -1,0 +1,253 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	gosync "sync"
+)
+
+// State is what a sync keeps between runs: the checkpoints of its change
+// feeds, the base record of each synced contact (what both sides held after
+// the last sync, for Merge), and the maps between the app's IDs and
+// HighLevel's, per kind of record ("contact", "task", "note"). An app's own
+// database can implement it; MemoryState and FileState are provided.
+//
+// Implementations must be safe for concurrent use. A save that returns nil
+// must survive a crash of the process (FileState writes atomically).
+type State interface {
+	// Checkpoint returns the checkpoint saved under name, or nil.
+	Checkpoint(ctx context.Context, name string) ([]byte, error)
+	// SaveCheckpoint replaces the checkpoint under name.
+	SaveCheckpoint(ctx context.Context, name string, cp []byte) error
+	// Base returns the base record saved under key (ok false when none).
+	Base(ctx context.Context, key string) (r Record, ok bool, err error)
+	// SaveBase replaces the base record under key.
+	SaveBase(ctx context.Context, key string, r Record) error
+	// RemoteID returns the HighLevel ID linked to an app ID of a kind.
+	RemoteID(ctx context.Context, kind, localID string) (id string, ok bool, err error)
+	// LocalID returns the app ID linked to a HighLevel ID of a kind.
+	LocalID(ctx context.Context, kind, remoteID string) (id string, ok bool, err error)
+	// Link records that an app ID and a HighLevel ID are the same record.
+	Link(ctx context.Context, kind, localID, remoteID string) error
+}
+
+// stateData is the whole state, as FileState stores it.
+type stateData struct {
+	Checkpoints map[string][]byte            `json:"checkpoints"`
+	Bases       map[string]Record            `json:"bases"`
+	Links       map[string]map[string]string `json:"links"` // kind → local ID → remote ID
+	reverse     map[string]map[string]string // kind → remote ID → local ID
+}
+
+func newStateData() *stateData {
+	return &stateData{Checkpoints: map[string][]byte{}, Bases: map[string]Record{}, Links: map[string]map[string]string{},
+		reverse: map[string]map[string]string{}}
+}
+
+// index rebuilds the reverse links after loading.
+func (d *stateData) index() {
+	d.reverse = map[string]map[string]string{}
+	for kind, m := range d.Links {
+		rev := map[string]string{}
+		for l, r := range m {
+			rev[r] = l
+		}
+		d.reverse[kind] = rev
+	}
+}
+
+func (d *stateData) link(kind, localID, remoteID string) {
+	if d.Links[kind] == nil {
+		d.Links[kind], d.reverse[kind] = map[string]string{}, map[string]string{}
+	}
+	if old, ok := d.Links[kind][localID]; ok {
+		delete(d.reverse[kind], old)
+	}
+	if old, ok := d.reverse[kind][remoteID]; ok {
+		delete(d.Links[kind], old)
+	}
+	d.Links[kind][localID], d.reverse[kind][remoteID] = remoteID, localID
+}
+
+// MemoryState keeps the state in memory: for tests, and for apps that keep
+// it elsewhere between runs.
+type MemoryState struct {
+	mu gosync.Mutex
+	d  *stateData
+	// save, when set, is called with the state after every change, under
+	// the lock (FileState's persistence).
+	save func(*stateData) error
+}
+
+// NewMemoryState returns an empty MemoryState.
+func NewMemoryState() *MemoryState { return &MemoryState{d: newStateData()} }
+
+func (m *MemoryState) lock() func() {
+	m.mu.Lock()
+	if m.d == nil {
+		m.d = newStateData()
+	}
+	return m.mu.Unlock
+}
+
+// change applies f and persists the result; on a failed save the change is
+// undone, so memory never runs ahead of what was saved.
+func (m *MemoryState) change(f func(d *stateData)) error {
+	defer m.lock()()
+	if m.save == nil {
+		f(m.d)
+		return nil
+	}
+	next := m.d.clone()
+	f(next)
+	if err := m.save(next); err != nil {
+		return err
+	}
+	m.d = next
+	return nil
+}
+
+func (d *stateData) clone() *stateData {
+	c := &stateData{Checkpoints: maps.Clone(d.Checkpoints), Bases: maps.Clone(d.Bases), Links: map[string]map[string]string{}}
+	for k, v := range d.Links {
+		c.Links[k] = maps.Clone(v)
+	}
+	c.index()
+	return c
+}
+
+// Checkpoint returns the checkpoint saved under name, or nil.
+func (m *MemoryState) Checkpoint(_ context.Context, name string) ([]byte, error) {
+	defer m.lock()()
+	return append([]byte(nil), m.d.Checkpoints[name]...), nil
+}
+
+// SaveCheckpoint replaces the checkpoint under name.
+func (m *MemoryState) SaveCheckpoint(_ context.Context, name string, cp []byte) error {
+	cp = append([]byte(nil), cp...)
+	return m.change(func(d *stateData) { d.Checkpoints[name] = cp })
+}
+
+// Base returns the base record saved under key.
+func (m *MemoryState) Base(_ context.Context, key string) (Record, bool, error) {
+	defer m.lock()()
+	r, ok := m.d.Bases[key]
+	r.Fields = maps.Clone(r.Fields)
+	return r, ok, nil
+}
+
+// SaveBase replaces the base record under key.
+func (m *MemoryState) SaveBase(_ context.Context, key string, r Record) error {
+	r.Fields, r.Tags = maps.Clone(r.Fields), append([]string(nil), r.Tags...)
+	return m.change(func(d *stateData) { d.Bases[key] = r })
+}
+
+// RemoteID returns the HighLevel ID linked to localID.
+func (m *MemoryState) RemoteID(_ context.Context, kind, localID string) (string, bool, error) {
+	defer m.lock()()
+	id, ok := m.d.Links[kind][localID]
+	return id, ok, nil
+}
+
+// LocalID returns the app ID linked to remoteID.
+func (m *MemoryState) LocalID(_ context.Context, kind, remoteID string) (string, bool, error) {
+	defer m.lock()()
+	id, ok := m.d.reverse[kind][remoteID]
+	return id, ok, nil
+}
+
+// Link records that localID and remoteID are the same record; an earlier
+// link of either is replaced.
+func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) error {
+	if localID == "" || remoteID == "" {
+		return errors.New("sync: Link needs both IDs")
+	}
+	return m.change(func(d *stateData) { d.link(kind, localID, remoteID) })
+}
+
+// FileState is a State kept in one JSON file, rewritten atomically (a
+// temporary file, synced, renamed over the old one) on every change, so a
+// crash leaves the previous state readable. One process should use a file
+// at a time. It suits state of up to some tens of thousands of records;
+// beyond that, implement State on a database.
+type FileState struct {
+	MemoryState
+	path string
+}
+
+// OpenFileState opens (or creates) the state file at path. A file that
+// exists but cannot be read as state is an error: it is never overwritten.
+func OpenFileState(path string) (*FileState, error) {
+	f := &FileState{path: path}
+	f.d = newStateData()
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("sync: state file: %w", err)
+	default:
+		d := newStateData()
+		if err := json.Unmarshal(b, d); err != nil {
+			return nil, fmt.Errorf("sync: state file %s is not sync state: %w", path, err)
+		}
+		for _, m := range []any{&d.Checkpoints, &d.Bases, &d.Links} {
+			switch m := m.(type) {
+			case *map[string][]byte:
+				if *m == nil {
+					*m = map[string][]byte{}
+				}
+			case *map[string]Record:
+				if *m == nil {
+					*m = map[string]Record{}
+				}
+			case *map[string]map[string]string:
+				if *m == nil {
+					*m = map[string]map[string]string{}
+				}
+			}
+		}
+		d.index()
+		f.d = d
+	}
+	f.save = f.write
+	return f, nil
+}
+
+// write replaces the file with d, atomically.
+func (f *FileState) write(d *stateData) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(f.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("sync: state file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync: state file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync: state file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("sync: state file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("sync: state file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
