@@ -460,3 +460,38 @@ func BenchmarkFakeSearch100k(b *testing.B) {
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "contacts/s")
 	b.ReportMetric(float64(serverNanos.Load())/1e6/float64(passes), "server-ms/op")
 }
+
+// TestSearchLag: with WithSearchLag, search sees a write only after the lag,
+// while a read by ID sees it at once.
+func TestSearchLag(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	srv := ghltest.NewServer(ghltest.WithSearchLag(5*time.Second), ghltest.WithClock(clock), ghltest.WithRateLimit(1000, time.Second))
+	defer srv.Close()
+	c, err := srv.Client()
+	require.NoError(t, err)
+	ctx := context.Background()
+	find := func() []ghl.Contact {
+		res, err := c.Contacts.Search(ctx, ghl.SearchRequest{Filters: []ghl.Filter{ghl.Eq("email", "lag@example.com")}})
+		require.NoError(t, err)
+		return res.Contacts
+	}
+	created, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("lag@example.com"), City: ghl.Ptr("Paris")})
+	require.NoError(t, err)
+	assert.Empty(t, find(), "a new contact is not in the index yet")
+	got, err := c.Contacts.Get(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Paris", got.City, "reads by ID see it at once")
+	advance(5 * time.Second)
+	require.Len(t, find(), 1)
+
+	_, err = c.Contacts.Update(ctx, created.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Rome")})
+	require.NoError(t, err)
+	assert.Equal(t, "Paris", find()[0].City, "the index still holds the old version")
+	advance(4 * time.Second)
+	assert.Equal(t, "Paris", find()[0].City)
+	advance(time.Second)
+	assert.Equal(t, "Rome", find()[0].City)
+}

@@ -227,6 +227,7 @@ func (c *call) newContact(l *location, r *ghl.CreateContactRequest) *contact {
 	ct := &contact{Contact: ghl.Contact{ID: c.s.newID(), LocationID: l.id, Type: "lead", DateAdded: now, Tags: []string{}},
 		campaigns: map[string]bool{}, workflows: map[string]string{}}
 	apply(&ct.Contact, r, now)
+	defer c.s.written(ct)
 	l.insert(ct)
 	return ct
 }
@@ -290,6 +291,7 @@ func updateContact(c *call) reply {
 		}
 	}
 	apply(&ct.Contact, &r, c.s.stamp())
+	c.s.written(ct)
 	c.emit("ContactUpdate", ct.Contact)
 	if r.Tags != nil {
 		c.emit("ContactTagUpdate", ct.Contact)
@@ -331,6 +333,7 @@ func upsertContact(c *call) reply {
 	if !alwaysNew {
 		if m, _ := l.findMatch(str(r.Email), str(r.Phone), ""); m != nil {
 			apply(&m.Contact, &r.CreateContactRequest, c.s.stamp())
+			c.s.written(m)
 			c.emit("ContactUpdate", m.Contact)
 			return jsonReply(http.StatusOK, map[string]any{"new": false, "contact": m.Contact, "traceId": traceID})
 		}
@@ -501,6 +504,7 @@ func bulkTags(c *call) reply {
 			ct.Tags, removed = minus(ct.Tags, r.Tags)
 		}
 		ct.DateUpdated = c.s.stamp()
+		c.s.written(ct)
 		c.emit("ContactTagUpdate", ct.Contact)
 		responses = append(responses, map[string]any{"contactId": id, "message": "Tags updated", "type": "success",
 			"oldTags": old, "tagsAdded": nonNil(added), "tagsRemoved": nonNil(removed)})
@@ -595,6 +599,7 @@ func changeTags(c *call, add bool) reply {
 		ct.Tags, _ = minus(ct.Tags, r.Tags)
 	}
 	ct.DateUpdated = c.s.stamp()
+	c.s.written(ct)
 	c.emit("ContactTagUpdate", ct.Contact)
 	return jsonReply(status, map[string]any{"tags": ct.Tags})
 }

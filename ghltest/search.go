@@ -361,10 +361,11 @@ func searchContacts(c *call) reply {
 		c.s.mu.Unlock()
 		return rep
 	}
-	hits := l.list // already in the default order
+	hits := l.indexed(c.s.now(), c.s.cfg.searchLag) // already in the default order
 	if len(filters) > 0 || r.Query != "" {
+		all := hits
 		hits = nil
-		for _, ct := range l.list {
+		for _, ct := range all {
 			if matchAll(filters, &ct.Contact) && queryMatch(&ct.Contact, r.Query) {
 				hits = append(hits, ct)
 			}
@@ -411,6 +412,26 @@ func searchContacts(c *call) reply {
 	buf = strconv.AppendQuote(buf, newSecret("trace-"))
 	buf = append(buf, '}')
 	return reply{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, body: buf}
+}
+
+// indexed is the location's contacts as the search index shows them at now:
+// with a lag, each as of its last write at least lag ago, and without the
+// ones created since. Callers hold s.mu.
+func (l *location) indexed(now time.Time, lag time.Duration) []*contact {
+	if lag <= 0 {
+		return l.list
+	}
+	out := make([]*contact, 0, len(l.list))
+	for _, ct := range l.list {
+		switch v := ct.searchView(now, lag); {
+		case v == nil:
+		case v == &ct.Contact:
+			out = append(out, ct)
+		default:
+			out = append(out, &contact{Contact: *v})
+		}
+	}
+	return out
 }
 
 // appendKey writes a sort key as a JSON array.

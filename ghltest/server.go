@@ -76,6 +76,7 @@ type config struct {
 	statics       map[string]string // token -> location
 	apps          map[string]string // client_id -> secret
 	extraLocs     []string
+	searchLag     time.Duration
 }
 
 // An Option configures a Server.
@@ -93,6 +94,12 @@ func WithLocations(ids ...string) Option {
 
 // WithContacts seeds DefaultLocationID with n realistic contacts.
 func WithContacts(n int) Option { return func(c *config) { c.contacts = n } }
+
+// WithSearchLag makes POST /contacts/search see each contact write only d
+// after it happened, as HighLevel's search index lags writes by "a few
+// seconds": until then a search finds the contact as it was before the
+// write (a new contact not at all). Reads by ID see writes at once.
+func WithSearchLag(d time.Duration) Option { return func(c *config) { c.searchLag = d } }
 
 // WithSeed sets the seed of every generated ID and fixture (default 1).
 func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }

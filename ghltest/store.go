@@ -61,6 +61,51 @@ type contact struct {
 	// encGen equals the server's write generation.
 	enc    []byte
 	encGen uint64
+
+	// versions are the contact's states as written, oldest first, kept
+	// while the search index may still be serving them (WithSearchLag).
+	versions []indexVersion
+}
+
+// indexVersion is a contact's state from one write on.
+type indexVersion struct {
+	at time.Time
+	c  ghl.Contact
+}
+
+// written records a write of ct for the lagging search index. Callers hold
+// s.mu.
+func (s *Server) written(ct *contact) {
+	lag := s.cfg.searchLag
+	if lag <= 0 {
+		return
+	}
+	now := s.now()
+	snap := ct.Contact
+	snap.Tags = slices.Clone(ct.Tags)
+	snap.CustomFields = slices.Clone(ct.CustomFields)
+	ct.versions = append(ct.versions, indexVersion{at: now, c: snap})
+	// Keep the newest version the index already shows, and those after it.
+	for len(ct.versions) > 1 && !now.Before(ct.versions[1].at.Add(lag)) {
+		ct.versions = ct.versions[1:]
+	}
+}
+
+// searchView is ct as the lagging search index shows it at now, or nil when
+// the index does not have it yet.
+func (ct *contact) searchView(now time.Time, lag time.Duration) *ghl.Contact {
+	if lag <= 0 || len(ct.versions) == 0 {
+		return &ct.Contact
+	}
+	for i := len(ct.versions) - 1; i >= 0; i-- {
+		if !now.Before(ct.versions[i].at.Add(lag)) {
+			if i == len(ct.versions)-1 {
+				return &ct.Contact // the index has caught up
+			}
+			return &ct.versions[i].c
+		}
+	}
+	return nil
 }
 
 // encoded returns the contact's JSON, from the cache when no write happened
