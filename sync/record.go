@@ -133,6 +133,9 @@ func (r *Record) set(name, v string) {
 		delete(r.Fields, name)
 		return
 	}
+	if name == FieldEmail {
+		v = strings.ToLower(v) // HighLevel matches emails case-insensitively
+	}
 	r.Fields[name] = v
 }
 
