@@ -49,7 +49,7 @@ type ReconcileOptions struct {
 
 // Summary counts what Reconcile found.
 type Summary struct {
-	Local, Remote, Matched                                      int
+	Local, Remote, Matched                                    int
 	MissingRemote, MissingLocal, Differs, DupLocal, DupRemote int
 }
 
