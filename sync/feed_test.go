@@ -45,7 +45,7 @@ func (f *freezer) Freeze() {
 // Thaw restarts the clock just after the frozen instant.
 func (f *freezer) Thaw() {
 	f.mu.Lock()
-	f.offset = f.at.Add(time.Millisecond).Sub(time.Now())
+	f.offset = time.Until(f.at.Add(time.Millisecond))
 	f.frozen = false
 	f.mu.Unlock()
 }
