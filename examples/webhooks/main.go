@@ -261,6 +261,9 @@ func attacks(out io.Writer, srv *ghltest.Server, tap *capture, url string, repli
 		return err
 	}
 	late["type"], late["webhookId"] = webhook.ContactUpdate, "wh-late-1"
+	// Its state dates from before the contact's last change (a create and
+	// an update can share a millisecond, so say so explicitly).
+	late["dateUpdated"] = before[ids[0]].DateUpdated.Add(-time.Second).UTC().Format("2006-01-02T15:04:05.000Z")
 	late["timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 	lateBody, _ := json.Marshal(late)
 	status, err = post(url, lateBody, srv.WebhookSigner().Sign(lateBody))
