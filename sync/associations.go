@@ -1,0 +1,289 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ghlkit/ghl"
+)
+
+// Task is the app's side of a contact's task, for SyncTasks.
+type Task struct {
+	LocalID   string // the app's ID; "" for a task new from HighLevel until the app saves it
+	RemoteID  string // HighLevel's ID, once linked (set by SyncTasks)
+	Title     string
+	Body      string
+	DueDate   time.Time
+	Completed bool
+	UpdatedAt time.Time // when the app last changed it (last-write-wins compares it)
+}
+
+// Note is the app's side of a contact's note, for SyncNotes.
+type Note struct {
+	LocalID   string
+	RemoteID  string
+	Body      string
+	UpdatedAt time.Time
+}
+
+// AssocResult says what a task or note sync did.
+type AssocResult[T any] struct {
+	// Items is the app's list after the sync: changed items updated, items
+	// new in HighLevel added (with the LocalID the options' NewLocalID gave
+	// them), every item with its RemoteID.
+	Items []T
+	// Created counts items created in HighLevel, Pushed items updated there,
+	// Pulled items created or updated in the app.
+	Created, Pushed, Pulled int
+	// RemoteDeleted lists the LocalIDs whose HighLevel item is gone; they
+	// stay in Items, for the app to decide.
+	RemoteDeleted []string
+	// Conflicts lists the fields both sides changed, and how each was decided.
+	Conflicts []Conflict
+}
+
+// AssocOptions configures SyncTasks and SyncNotes.
+type AssocOptions struct {
+	// Merge decides conflicts. HighLevel's tasks and notes carry no update
+	// time, so under LastWriteWins HighLevel's side counts as older than any
+	// dated change of the app's: choose RemoteWins or LocalWins to decide
+	// otherwise.
+	Merge MergeOptions
+	// NewLocalID names an item new in HighLevel for the app (default
+	// "ghl-" followed by its HighLevel ID).
+	NewLocalID func(remoteID string) string
+}
+
+func (o AssocOptions) newLocalID(remoteID string) string {
+	if o.NewLocalID != nil {
+		return o.NewLocalID(remoteID)
+	}
+	return "ghl-" + remoteID
+}
+
+// SyncTasks keeps one contact's tasks the same in the app and in HighLevel:
+// a task linked in st is merged field by field against the state both held
+// at the last sync (title, body, due date, completion, so completing a task
+// on either side completes it on both); an app task not yet linked is
+// created in HighLevel and linked, so a re-run updates it instead of
+// creating it again; a HighLevel task the app does not have is added to the
+// app's list. A create whose outcome is unknown is resolved by listing the
+// contact's tasks and adopting the one with the same title and due date.
+func SyncTasks(ctx context.Context, c *ghl.Client, st State, contactID string, local []Task, opts AssocOptions) (*AssocResult[Task], error) {
+	return syncAssoc(ctx, st, local, opts, assoc[Task, ghl.Task]{
+		kind:     "task",
+		localRec: taskRecord,
+		localIDs: func(t *Task) (*string, *string) { return &t.LocalID, &t.RemoteID },
+		remoteID: func(t ghl.Task) string { return t.ID },
+		remoteRec: func(t ghl.Task) Record {
+			return taskRecord(&Task{Title: t.Title, Body: t.Body, DueDate: t.DueDate.Time, Completed: t.Completed})
+		},
+		apply: func(t *Task, r Record, at time.Time) {
+			t.Title, t.Body, t.Completed = r.Get("title"), r.Get("body"), r.Get("completed") == "true"
+			t.DueDate, _ = time.Parse(time.RFC3339, r.Get("dueDate"))
+			t.UpdatedAt = at
+		},
+		list: func(ctx context.Context) ([]ghl.Task, error) { return c.Tasks.List(ctx, contactID) },
+		create: func(ctx context.Context, t *Task) (ghl.Task, error) {
+			got, err := c.Tasks.Create(ctx, contactID, ghl.CreateTaskRequest{Title: t.Title, Body: t.Body, DueDate: t.DueDate, Completed: t.Completed})
+			if err != nil {
+				return ghl.Task{}, err
+			}
+			return *got, nil
+		},
+		update: func(ctx context.Context, id string, to Record) error {
+			var t Task
+			t.Title, t.Body, t.Completed = to.Get("title"), to.Get("body"), to.Get("completed") == "true"
+			req := ghl.UpdateTaskRequest{Title: &t.Title, Body: &t.Body, Completed: &t.Completed}
+			if due, err := time.Parse(time.RFC3339, to.Get("dueDate")); err == nil {
+				req.DueDate = &due
+			}
+			_, err := c.Tasks.Update(ctx, contactID, id, req)
+			return err
+		},
+	})
+}
+
+func taskRecord(t *Task) Record {
+	r := Record{Fields: map[string]string{}, UpdatedAt: t.UpdatedAt}
+	r.set("title", t.Title)
+	r.set("body", t.Body)
+	if !t.DueDate.IsZero() {
+		// Whole seconds: what the SDK sends and HighLevel keeps.
+		r.set("dueDate", t.DueDate.UTC().Truncate(time.Second).Format(time.RFC3339))
+	}
+	r.set("completed", strconv.FormatBool(t.Completed))
+	return r
+}
+
+// SyncNotes keeps one contact's notes the same in the app and in HighLevel,
+// as SyncTasks does tasks (the body is the one field).
+func SyncNotes(ctx context.Context, c *ghl.Client, st State, contactID string, local []Note, opts AssocOptions) (*AssocResult[Note], error) {
+	return syncAssoc(ctx, st, local, opts, assoc[Note, ghl.Note]{
+		kind: "note",
+		localRec: func(n *Note) Record {
+			return Record{Fields: map[string]string{}, UpdatedAt: n.UpdatedAt}.Set("body", n.Body)
+		},
+		localIDs:  func(n *Note) (*string, *string) { return &n.LocalID, &n.RemoteID },
+		remoteID:  func(n ghl.Note) string { return n.ID },
+		remoteRec: func(n ghl.Note) Record { return Record{}.Set("body", n.Body) },
+		apply: func(n *Note, r Record, at time.Time) {
+			n.Body, n.UpdatedAt = r.Get("body"), at
+		},
+		list: func(ctx context.Context) ([]ghl.Note, error) { return c.Notes.List(ctx, contactID) },
+		create: func(ctx context.Context, n *Note) (ghl.Note, error) {
+			got, err := c.Notes.Create(ctx, contactID, ghl.CreateNoteRequest{Body: n.Body})
+			if err != nil {
+				return ghl.Note{}, err
+			}
+			return *got, nil
+		},
+		update: func(ctx context.Context, id string, to Record) error {
+			body := to.Get("body")
+			_, err := c.Notes.Update(ctx, contactID, id, ghl.UpdateNoteRequest{Body: &body})
+			return err
+		},
+	})
+}
+
+// assoc describes one kind of associated record to syncAssoc.
+type assoc[L, R any] struct {
+	kind      string
+	localRec  func(*L) Record
+	localIDs  func(*L) (localID, remoteID *string)
+	remoteID  func(R) string
+	remoteRec func(R) Record
+	apply     func(l *L, r Record, at time.Time)
+	list      func(context.Context) ([]R, error)
+	create    func(context.Context, *L) (R, error)
+	update    func(ctx context.Context, id string, to Record) error
+}
+
+// syncAssoc is the one two-way loop behind SyncTasks and SyncNotes.
+func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOptions, a assoc[L, R]) (*AssocResult[L], error) {
+	remote, err := a.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]R, len(remote))
+	for _, r := range remote {
+		byID[a.remoteID(r)] = r
+	}
+	res := &AssocResult[L]{}
+	linked := map[string]bool{}
+	now := time.Now()
+	for i := range local {
+		item := local[i]
+		lid, rid := a.localIDs(&item)
+		if *lid == "" {
+			return nil, &ghl.InputError{Field: a.kind + "s[" + strconv.Itoa(i) + "].LocalID", Reason: "must not be empty"}
+		}
+		if id, ok, err := st.RemoteID(ctx, a.kind, *lid); err != nil {
+			return nil, err
+		} else if ok {
+			*rid = id
+		}
+		if *rid == "" { // new in the app: create it in HighLevel
+			created, err := a.create(ctx, &item)
+			if errors.Is(err, ghl.ErrMaybeProcessed) {
+				created, err = adopt(ctx, a, &item, linked)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("sync: create %s %s: %w", a.kind, *lid, err)
+			}
+			*rid = a.remoteID(created)
+			if err := link(ctx, st, a.kind, *lid, *rid, a.localRec(&item)); err != nil {
+				return nil, err
+			}
+			linked[*rid] = true
+			res.Created++
+			res.Items = append(res.Items, item)
+			continue
+		}
+		linked[*rid] = true
+		r, ok := byID[*rid]
+		if !ok {
+			res.RemoteDeleted = append(res.RemoteDeleted, *lid)
+			res.Items = append(res.Items, item)
+			continue
+		}
+		base, _, err := st.Base(ctx, a.kind+":"+*rid)
+		if err != nil {
+			return nil, err
+		}
+		m := Merge(base, a.localRec(&item), a.remoteRec(r), opts.Merge)
+		res.Conflicts = append(res.Conflicts, m.Conflicts...)
+		if len(m.ToRemote) > 0 {
+			if err := a.update(ctx, *rid, m.Merged); err != nil {
+				return nil, fmt.Errorf("sync: update %s %s: %w", a.kind, *rid, err)
+			}
+			res.Pushed++
+		}
+		if len(m.ToLocal) > 0 {
+			a.apply(&item, m.Merged, now)
+			res.Pulled++
+		}
+		if len(m.ToRemote)+len(m.ToLocal) > 0 || !base.Equal(m.Merged) {
+			if err := st.SaveBase(ctx, a.kind+":"+*rid, m.Merged); err != nil {
+				return nil, err
+			}
+		}
+		res.Items = append(res.Items, item)
+	}
+	for _, r := range remote { // new in HighLevel: add to the app
+		id := a.remoteID(r)
+		if linked[id] {
+			continue
+		}
+		if _, ok, err := st.LocalID(ctx, a.kind, id); err != nil {
+			return nil, err
+		} else if ok {
+			// Linked to an app item the app no longer lists: it was deleted
+			// in the app; leave HighLevel's alone rather than resurrect it.
+			continue
+		}
+		var item L
+		lid, rid := a.localIDs(&item)
+		*lid, *rid = opts.newLocalID(id), id
+		rec := a.remoteRec(r)
+		a.apply(&item, rec, now)
+		if err := link(ctx, st, a.kind, *lid, id, rec); err != nil {
+			return nil, err
+		}
+		res.Pulled++
+		res.Items = append(res.Items, item)
+	}
+	return res, nil
+}
+
+// link records a new pair and its base.
+func link(ctx context.Context, st State, kind, localID, remoteID string, base Record) error {
+	if err := st.Link(ctx, kind, localID, remoteID); err != nil {
+		return err
+	}
+	return st.SaveBase(ctx, kind+":"+remoteID, base)
+}
+
+// adopt resolves a create whose outcome is unknown: the one unlinked item
+// in HighLevel that holds the same values is the one the create made.
+func adopt[L, R any](ctx context.Context, a assoc[L, R], item *L, linked map[string]bool) (R, error) {
+	var zero R
+	remote, err := a.list(ctx)
+	if err != nil {
+		return zero, err
+	}
+	want := a.localRec(item)
+	var found []R
+	for _, r := range remote {
+		if !linked[a.remoteID(r)] && a.remoteRec(r).Equal(want) {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		return zero, fmt.Errorf("sync: the create's outcome is unknown and %d matching %ss were found; run the sync again", len(found), a.kind)
+	}
+	return found[0], nil
+}
