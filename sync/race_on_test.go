@@ -1,0 +1,7 @@
+//go:build race
+
+package sync_test
+
+// raceEnabled shrinks the heaviest tests under the race detector, which
+// runs them about ten times slower.
+const raceEnabled = true
