@@ -1,0 +1,115 @@
+package sync_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/webhook"
+	ghlsync "github.com/ghlkit/ghl/sync"
+)
+
+func contactEvent(typ, id string) *webhook.ContactEvent {
+	e := &webhook.ContactEvent{Type: typ}
+	e.ID = id
+	return e
+}
+
+// TestStreamFromWebhooksThenPolling: webhook hints become changes read by
+// ID, duplicates and stale deliveries are dropped, a delete is confirmed,
+// and when webhooks stop the feed takes over.
+func TestStreamFromWebhooksThenPolling(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	a, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com")})
+	require.NoError(t, err)
+	b, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("b@example.com")})
+	require.NoError(t, err)
+
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Hour}
+	// The first Next, with no webhook yet, polls: both contacts come in.
+	evs, err := st.Next(ctx)
+	require.NoError(t, err)
+	assert.Len(t, evs, 2)
+
+	// Webhooks arrive: an update of a (twice, and an older copy), a task on b.
+	_, err = c.Contacts.Update(ctx, a.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Oslo")})
+	require.NoError(t, err)
+	for _, ev := range []webhook.Event{contactEvent(webhook.ContactUpdate, a.ID), contactEvent(webhook.ContactCreate, a.ID),
+		contactEvent(webhook.ContactUpdate, a.ID), &webhook.TaskEvent{Task: ghl.Task{ContactID: b.ID}}} {
+		require.NoError(t, st.Handle(ctx, ev))
+	}
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 2, "one change per contact")
+	for _, ev := range evs {
+		assert.Equal(t, "webhook", ev.Source)
+		if ev.ContactID == a.ID {
+			assert.Equal(t, "Oslo", ev.Contact.City, "the state read now, not the payload")
+		} else {
+			assert.True(t, ev.TasksChanged)
+		}
+	}
+	// The same webhook again: the state has not moved, so no change.
+	require.NoError(t, st.Handle(ctx, contactEvent(webhook.ContactUpdate, a.ID)))
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, evs)
+
+	// A delete, confirmed by a 404.
+	require.NoError(t, c.Contacts.Delete(ctx, b.ID))
+	require.NoError(t, st.Handle(ctx, contactEvent(webhook.ContactDelete, b.ID)))
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.True(t, evs[0].Deleted)
+
+	// Webhooks stop; changes go on; after Quiet, polling catches up.
+	st.Quiet = 30 * time.Millisecond
+	_, err = c.Contacts.Update(ctx, a.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Bergen")})
+	require.NoError(t, err)
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, evs, "webhooks were recent: no poll yet")
+	time.Sleep(40 * time.Millisecond)
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "poll", evs[0].Source)
+	assert.Equal(t, "Bergen", evs[0].Contact.City)
+}
+
+// TestStreamWithSignedDeliveries: ghltest's signed webhooks through a
+// verifying handler into the stream.
+func TestStreamWithSignedDeliveries(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Hour}
+	_, err := st.Next(ctx) // the initial poll
+	require.NoError(t, err)
+	v, err := srv.WebhookVerifier()
+	require.NoError(t, err)
+	recv := httptest.NewServer(webhook.NewHandler(v, st.Handle))
+	defer recv.Close()
+	srv.DeliverWebhooks(recv.URL, nil)
+
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("hook@example.com")})
+	require.NoError(t, err)
+	_, err = c.Notes.Create(ctx, ct.ID, ghl.CreateNoteRequest{Body: "hello"})
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, srv.WaitWebhooks(wctx))
+	evs, err := st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, ct.ID, evs[0].ContactID)
+	assert.True(t, evs[0].NotesChanged)
+}
