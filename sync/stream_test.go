@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
-	"github.com/ghlkit/ghl/webhook"
 	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 func contactEvent(typ, id string) *webhook.ContactEvent {
