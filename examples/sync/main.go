@@ -216,7 +216,7 @@ func (e *env) saveApp() error {
 // summary is what one cycle did.
 type summary struct {
 	created, updatedRemote, updatedLocal, pulledNew, inactive, taskNote int
-	conflicts                                                          []string
+	conflicts                                                           []string
 }
 
 // cycle runs one sync: remote changes in (webhooks, or polling when they are
