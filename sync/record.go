@@ -1,12 +1,24 @@
 // Package sync holds the building blocks that keep an app's people in step
-// with a HighLevel location: a normalized Record of the fields a sync
-// compares, a field-level three-way Merge with conflict policies, and the
-// State a sync keeps between runs.
+// with a HighLevel location:
+//
+//   - Ensure: create-or-update on the app's key that never makes a second
+//     contact, and sends nothing when nothing differs.
+//   - Feed: the contacts changed since a checkpoint, by polling search, with
+//     nothing missed or repeated under ties, concurrent writes and index lag.
+//   - Stream: webhook deliveries and polling as one ordered stream of changes.
+//   - Merge: a pure field-level three-way merge with conflict policies.
+//   - Syncer: two-way contact sync on stored base records (echoes cost no
+//     write); SyncTasks and SyncNotes do the same for tasks and notes.
+//   - Reconcile and Sweep: what differs, and what was deleted, found by a
+//     complete read.
+//   - State: checkpoints, base records and ID links, in memory or a file.
 //
 // It sits on top of package ghl (and never the other way round): records
-// come from ghl.Contact values and go back as ghl.UpdateContactRequest
-// values, so every write goes through the client's request path, rate
-// limiter and retries.
+// come from ghl.Contact values and go back as ghl requests, so every write
+// goes through the client's request path, rate limiter and retries. Import
+// it under another name, as the standard library has a sync too:
+//
+//	import ghlsync "github.com/ghlkit/ghl/sync"
 package sync
 
 import (
