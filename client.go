@@ -358,6 +358,7 @@ type callSettings struct {
 	class   RetryClass
 	header  []string
 	unknown *bool // set to whether an attempt's outcome was unknown
+	attempt time.Duration
 }
 
 // apply puts the per-call overrides that shape the request on o.
@@ -399,6 +400,20 @@ const (
 // not wrap.
 func WithRetryClass(rc RetryClass) CallOption {
 	return func(cs *callSettings) { cs.class = rc }
+}
+
+// WithAttemptTimeout bounds each attempt of the call (sending it and
+// reading its answer) to d, so that one slow attempt is abandoned and
+// retried while the context, which covers the waits and every retry, still
+// has time. A timed-out attempt counts as a transport failure: retried for
+// reads and idempotent writes, ErrMaybeProcessed for a create. d <= 0 is
+// ignored.
+func WithAttemptTimeout(d time.Duration) CallOption {
+	return func(cs *callSettings) {
+		if d > 0 {
+			cs.attempt = d
+		}
+	}
 }
 
 // WithVersion sends the call with this Version header instead of the

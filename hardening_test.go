@@ -2,8 +2,10 @@ package ghl_test
 
 import (
 	"context"
+	"io"
 	"iter"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,4 +349,41 @@ func TestInsecureHTTPIsExplicit(t *testing.T) {
 	assert.NoError(t, err, "the option works in any order")
 	_, err = ghl.NewClient(ghl.WithToken("t"), ghl.WithBaseURL("http://ghlfake:8080"), ghl.WithInsecureHTTP())
 	assert.NoError(t, err)
+}
+
+// TestAttemptTimeout: a slow attempt is abandoned after the per-attempt
+// timeout and retried, within a context that covers the whole call.
+func TestAttemptTimeout(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client leaving
+		if calls.Add(1) == 1 {
+			select { // the first attempt hangs
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(okContact))
+	}))
+	defer srv.Close()
+	c, err := ghl.NewClient(ghl.WithBaseURL(srv.URL), ghl.WithToken(testToken), ghl.WithLocation(testLocation), ghl.WithoutRateLimiter(),
+		ghl.WithRetryPolicy(ghl.RetryPolicy{MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	var resp ghl.Response
+	got, err := c.Contacts.Get(ctx, contactID, ghl.WithAttemptTimeout(100*time.Millisecond), ghl.WithResponse(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, contactID, got.ID)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Less(t, time.Since(start), 3*time.Second, "the hung attempt was abandoned")
+
+	// A create that times out is not resent: its outcome is unknown.
+	calls.Store(0)
+	_, err = c.Contacts.Create(context.Background(), ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")}, ghl.WithAttemptTimeout(100*time.Millisecond))
+	assert.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+	assert.Equal(t, int32(1), calls.Load())
 }

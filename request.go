@@ -75,7 +75,8 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if len(o.query) > 0 {
 		u += "?" + o.query.Encode()
 	}
-	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody}
+	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody,
+		AttemptTimeout: cs.attempt}
 	if o.settle {
 		call.Settle = c.retry.SettleWait
 	}

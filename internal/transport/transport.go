@@ -57,6 +57,9 @@ type Call struct {
 	Settle time.Duration
 	// MaxBody caps a successful answer's body.
 	MaxBody int64
+	// AttemptTimeout, when positive, bounds each attempt (sending it and
+	// reading its answer); the caller's context still bounds the whole call.
+	AttemptTimeout time.Duration
 
 	// Attempts counts the attempts made so far.
 	Attempts int
@@ -305,10 +308,37 @@ func Shield(hc *http.Client) *http.Client {
 	return &c
 }
 
-// shielded forwards RoundTrip and hides CloseIdleConnections.
+// shielded forwards RoundTrip and hides CloseIdleConnections. It also
+// applies the call's per-attempt timeout, which covers sending the request
+// and reading the whole answer.
 type shielded struct{ rt http.RoundTripper }
 
-func (s shielded) RoundTrip(r *http.Request) (*http.Response, error) { return s.rt.RoundTrip(r) }
+func (s shielded) RoundTrip(r *http.Request) (*http.Response, error) {
+	call := CallFrom(r.Context())
+	if call == nil || call.AttemptTimeout <= 0 {
+		return s.rt.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), call.AttemptTimeout)
+	resp, err := s.rt.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends an attempt's timeout when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
 
 // Backoff is the wait before the next attempt: the server's Retry-After when
 // it sent one, else the rate-limit window when the burst budget is spent,
