@@ -1,6 +1,10 @@
 package ghl
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
 
 // Contact is a HighLevel contact. It holds the union of the fields the API
 // returns from get, create, update, upsert, search and list, so one type
@@ -141,7 +145,59 @@ type UpdateContactRequest struct {
 	// removes them all). To add or remove some, use the Tags service.
 	Tags         []string           `json:"tags,omitzero"`
 	CustomFields []CustomFieldInput `json:"customFields,omitempty"`
+	// Clear names fields to empty: they are sent as null, which a pointer
+	// left nil cannot say. Only the fields HighLevel accepts null for:
+	// see ClearableFields.
+	Clear []string `json:"-"`
 }
+
+// ClearableFields are the contact fields an update can empty
+// (UpdateContactRequest.Clear): those the API declares nullable.
+var ClearableFields = []string{"firstName", "lastName", "name", "email", "phone", "address1", "city", "state",
+	"website", "timezone", "source", "dateOfBirth", "assignedTo"}
+
+// MarshalJSON writes the request, with each Clear field as null.
+func (r UpdateContactRequest) MarshalJSON() ([]byte, error) {
+	type plain UpdateContactRequest
+	b, err := json.Marshal(plain(r))
+	if err != nil || len(r.Clear) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for _, f := range r.Clear {
+		m[f] = json.RawMessage("null")
+	}
+	return json.Marshal(m)
+}
+
+// checkClear refuses a Clear list HighLevel would not accept, or one that
+// also sets the field.
+func (r *UpdateContactRequest) checkClear() error {
+	if len(r.Clear) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(plainUpdate(*r))
+	if err != nil {
+		return err
+	}
+	var set map[string]json.RawMessage
+	_ = json.Unmarshal(b, &set)
+	for _, f := range r.Clear {
+		if !slices.Contains(ClearableFields, f) {
+			return invalid("clear", "%q cannot be cleared: HighLevel accepts null only for %s", f, strings.Join(ClearableFields, ", "))
+		}
+		if _, ok := set[f]; ok {
+			return invalid(f, "is both set and cleared")
+		}
+	}
+	return nil
+}
+
+// plainUpdate is UpdateContactRequest without its MarshalJSON.
+type plainUpdate UpdateContactRequest
 
 // UpsertResult is the answer of Contacts.Upsert.
 type UpsertResult struct {

@@ -88,6 +88,9 @@ func (s *ContactsService) Update(ctx context.Context, contactID string, req Upda
 	if err := checkCustomFields(req.CustomFields); err != nil {
 		return nil, err
 	}
+	if err := req.checkClear(); err != nil {
+		return nil, err
+	}
 	var out struct {
 		succeededBody
 		Contact Contact `json:"contact"`

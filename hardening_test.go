@@ -387,3 +387,34 @@ func TestAttemptTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, ghl.ErrMaybeProcessed)
 	assert.Equal(t, int32(1), calls.Load())
 }
+
+// TestClearFieldsOnTheWire: Clear sends null for a field, which empties it;
+// a field HighLevel will not take null for, or one both set and cleared, is
+// refused before sending.
+func TestClearFieldsOnTheWire(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{status: 200, body: `{"succeded":true,"contact":{"id":"` + contactID + `"}}`})
+	c := rec.client()
+	_, err := c.Contacts.Update(ctx, contactID, ghl.UpdateContactRequest{FirstName: ghl.Ptr("Ada"), Clear: []string{"email", "city"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"firstName":"Ada","email":null,"city":null}`, string(rec.requests()[0].Body))
+
+	_, err = c.Contacts.Update(ctx, contactID, ghl.UpdateContactRequest{Clear: []string{"companyName"}})
+	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
+	_, err = c.Contacts.Update(ctx, contactID, ghl.UpdateContactRequest{City: ghl.Ptr("x"), Clear: []string{"city"}})
+	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
+	assert.Len(t, rec.requests(), 1, "refused calls send nothing")
+
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	gc, _ := srv.Client()
+	ct, err := gc.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("clear@example.com"), Phone: ghl.Ptr("+14155550100"), City: ghl.Ptr("Paris")})
+	require.NoError(t, err)
+	_, err = gc.Contacts.Update(ctx, ct.ID, ghl.UpdateContactRequest{Clear: []string{"city", "email"}})
+	require.NoError(t, err)
+	got, err := gc.Contacts.Get(ctx, ct.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.City)
+	assert.Empty(t, got.Email)
+	assert.Equal(t, "+14155550100", got.Phone)
+}

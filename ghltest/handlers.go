@@ -53,6 +53,37 @@ func (c *call) decode(v any, allowed ...string) (reply, bool) {
 	return reply{}, true
 }
 
+// clearNulls empties the fields an update body sends as null (the API's
+// nullable fields; others were refused by decode's schema check or keep
+// their value).
+func (c *call) clearNulls(ct *ghl.Contact) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(c.body, &m) != nil {
+		return
+	}
+	fields := map[string]*string{"firstName": &ct.FirstName, "lastName": &ct.LastName, "email": &ct.Email,
+		"phone": &ct.Phone, "address1": &ct.Address1, "city": &ct.City, "state": &ct.State, "website": &ct.Website,
+		"timezone": &ct.Timezone, "source": &ct.Source, "assignedTo": &ct.AssignedTo}
+	for k, v := range m {
+		if string(v) != "null" {
+			continue
+		}
+		if p := fields[k]; p != nil {
+			*p = ""
+		}
+		switch k {
+		case "name":
+			ct.FirstName, ct.LastName = "", ""
+		case "dateOfBirth":
+			ct.DateOfBirth = ghl.Time{}
+		}
+	}
+	ct.EmailLowerCase = strings.ToLower(ct.Email)
+	ct.FirstNameLowerCase, ct.LastNameLowerCase = strings.ToLower(ct.FirstName), strings.ToLower(ct.LastName)
+	ct.FullNameLowerCase = strings.TrimSpace(ct.FirstNameLowerCase + " " + ct.LastNameLowerCase)
+	ct.Name = strings.TrimSpace(ct.FirstName + " " + ct.LastName)
+}
+
 // has reports whether the JSON body has the key.
 func (c *call) has(key string) bool {
 	var m map[string]json.RawMessage
@@ -291,6 +322,7 @@ func updateContact(c *call) reply {
 		}
 	}
 	apply(&ct.Contact, &r, c.s.stamp())
+	c.clearNulls(&ct.Contact)
 	c.s.written(ct)
 	c.emit("ContactUpdate", ct.Contact)
 	if r.Tags != nil {

@@ -169,7 +169,12 @@ func TestFromContactAndUpdateRequest(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "London", *req.City)
 	assert.Nil(t, req.FirstName)
-	assert.Equal(t, []string{ghlsync.FieldFirstName}, cleared, "a cleared field is reported, not silently dropped")
+	assert.Equal(t, []string{ghlsync.FieldFirstName}, req.Clear, "an emptied field is sent as null")
+	assert.Empty(t, cleared)
+	// A field HighLevel takes no null for is reported, not silently dropped.
+	r2 := r.Set(ghlsync.FieldPostalCode, "75001")
+	_, _, cleared = ghlsync.UpdateRequest(r2, r2.Set(ghlsync.FieldPostalCode, ""))
+	assert.Equal(t, []string{ghlsync.FieldPostalCode}, cleared)
 	assert.Equal(t, []any{"z"}, req.CustomFields[0].Value)
 }
 

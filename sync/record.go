@@ -228,9 +228,10 @@ func fieldNames(recs ...Record) []string {
 // whole set, as PUT replaces them) only when they differ. ok is false when
 // nothing differs, so no request is needed.
 //
-// A field present in from and absent in to cannot be cleared this way
-// (HighLevel's update has no way to send null for most fields); it is left
-// out, and cleared reports it.
+// A field present in from and absent in to is sent as null
+// (UpdateContactRequest.Clear) when HighLevel accepts null for it; others
+// cannot be emptied by an update: they are left out, and cleared reports
+// them.
 func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, cleared []string) {
 	for _, s := range scalars {
 		a, b := from.Fields[s.name], to.Fields[s.name]
@@ -238,7 +239,12 @@ func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, clea
 			continue
 		}
 		if b == "" {
-			cleared = append(cleared, s.name)
+			if slices.Contains(ghl.ClearableFields, s.name) {
+				req.Clear = append(req.Clear, s.name)
+				ok = true
+			} else {
+				cleared = append(cleared, s.name)
+			}
 			continue
 		}
 		s.set(&req, b)

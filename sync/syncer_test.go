@@ -163,3 +163,22 @@ func TestEchoCausesNoWrite(t *testing.T) {
 	assert.True(t, res3.LocalChanged)
 	assert.Equal(t, "Nice", res3.Local.Get(ghlsync.FieldCity))
 }
+
+// TestSyncerClearsAField: a field the app empties is emptied in HighLevel.
+func TestSyncerClearsAField(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	s := &ghlsync.Syncer{Client: c, State: ghlsync.NewMemoryState(), Fields: syncedFields}
+	res, err := s.SyncContact(ctx, "a1", ghlsync.Record{}.Set(ghlsync.FieldEmail, "clear@example.com").Set(ghlsync.FieldCity, "Paris"), nil)
+	require.NoError(t, err)
+	cleared := res.Local.Set(ghlsync.FieldCity, "")
+	cleared.UpdatedAt = time.Now()
+	res, err = s.SyncContact(ctx, "a1", cleared, nil)
+	require.NoError(t, err)
+	assert.True(t, res.Pushed)
+	assert.Empty(t, res.Cleared)
+	got, err := c.Contacts.Get(ctx, res.RemoteID)
+	require.NoError(t, err)
+	assert.Empty(t, got.City)
+}
