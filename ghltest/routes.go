@@ -25,7 +25,8 @@ type routeDef struct {
 	h       handler
 }
 
-// routes lists the 32 operations of contacts.json. Literal segments come
+// routes lists the 32 operations of contacts.json and those of
+// locations.json that ghltest serves. Literal segments come
 // before parameters where both could match.
 var routes = func() []routeDef {
 	defs := []struct {
@@ -64,6 +65,13 @@ var routes = func() []routeDef {
 		{"DELETE", "/contacts/{contactId}/campaigns/{campaignId}", removeCampaign},
 		{"POST", "/contacts/{contactId}/workflow/{workflowId}", addWorkflow},
 		{"DELETE", "/contacts/{contactId}/workflow/{workflowId}", removeWorkflow},
+
+		// locations.json: location tags (locationtags.go).
+		{"GET", "/locations/{locationId}/tags", listLocationTags},
+		{"POST", "/locations/{locationId}/tags", createLocationTag},
+		{"GET", "/locations/{locationId}/tags/{tagId}", getLocationTag},
+		{"PUT", "/locations/{locationId}/tags/{tagId}", updateLocationTag},
+		{"DELETE", "/locations/{locationId}/tags/{tagId}", deleteLocationTag},
 	}
 	out := make([]routeDef, len(defs))
 	for i, d := range defs {

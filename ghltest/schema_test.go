@@ -1,15 +1,21 @@
 package ghltest_test
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 // schemaNode is the part of an OpenAPI schema that names fields.
@@ -211,4 +217,79 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// TestLocationTagsAgainstSpec drives the location tag operations through
+// the SDK and checks statuses and every field name, both ways, against
+// locations.json.
+func TestLocationTagsAgainstSpec(t *testing.T) {
+	spec := loadSpec(t, "locations.json")
+	srv := ghltest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := &tape{}
+	c, err := srv.Client(ghl.WithHTTPClient(&http.Client{Transport: tp}))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	vip, err := c.Tags.CreateLocation(ctx, "", "VIP")
+	require.NoError(t, err)
+	assert.Equal(t, "VIP", vip.Name)
+	assert.Equal(t, ghltest.DefaultLocationID, vip.LocationID)
+	_, err = c.Tags.CreateLocation(ctx, "", "vip")
+	assert.Error(t, err, "a second tag of the same name is refused")
+	_, err = c.Tags.CreateLocation(ctx, "", "Newsletter")
+	require.NoError(t, err)
+	tags, err := c.Tags.ListLocation(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, tags, 2)
+	got, err := c.Tags.GetLocation(ctx, "", vip.ID)
+	require.NoError(t, err)
+	assert.Equal(t, *vip, *got)
+	upd, err := c.Tags.UpdateLocation(ctx, "", vip.ID, "Gold")
+	require.NoError(t, err)
+	assert.Equal(t, "Gold", upd.Name)
+	require.NoError(t, c.Tags.DeleteLocation(ctx, "", vip.ID))
+	_, err = c.Tags.GetLocation(ctx, "", vip.ID)
+	assert.ErrorIs(t, err, ghl.ErrNotFound)
+	_, err = c.Tags.ListLocation(ctx, "OtherLocation0000001")
+	assert.ErrorIs(t, err, ghl.ErrForbidden)
+
+	var problems []string
+	covered := map[string]bool{}
+	for p, methods := range spec.Paths {
+		if !strings.Contains(p, "/tags") {
+			continue
+		}
+		for m, opRaw := range methods {
+			reqSchema, respSchema := operationSchemas(t, opRaw)
+			var op struct {
+				Responses map[string]json.RawMessage `json:"responses"`
+			}
+			require.NoError(t, json.Unmarshal(opRaw, &op))
+			for _, ex := range tp.seen {
+				if !strings.EqualFold(ex.Method, m) || !pathMatches(p, ex.Path) || ex.Status >= 300 {
+					continue
+				}
+				covered[strings.ToUpper(m)+" "+p] = true
+				_, declared := op.Responses[strconv.Itoa(ex.Status)]
+				assert.True(t, declared, "%s %s answered %d", m, p, ex.Status)
+				for _, side := range []struct {
+					name   string
+					schema json.RawMessage
+					body   []byte
+				}{{"request", reqSchema, ex.ReqBody}, {"answer", respSchema, ex.Body}} {
+					if len(side.body) == 0 || len(side.schema) == 0 {
+						continue
+					}
+					var v any
+					require.NoError(t, json.Unmarshal(side.body, &v))
+					for _, f := range spec.fieldNames("", side.schema, v) {
+						problems = append(problems, strings.ToUpper(m)+" "+p+" "+side.name+": "+f)
+					}
+				}
+			}
+		}
+	}
+	assert.Len(t, covered, 5, "all five tag operations: %v", covered)
+	assert.Empty(t, problems)
 }

@@ -376,7 +376,7 @@ func (s *Server) serve(r *http.Request, body []byte) reply {
 		return s.locationTokenEndpoint(r, body)
 	case p == "/oauth/installedLocations":
 		return s.installedLocations(r)
-	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"):
+	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"), strings.HasPrefix(p, "/locations/"):
 	default:
 		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
 	}

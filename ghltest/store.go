@@ -45,6 +45,7 @@ type location struct {
 	allowDuplicates bool
 	byID            map[string]*contact
 	list            []*contact // ordered by dateAdded, then ID
+	tags            []*ghl.LocationTag // the location's tag definitions, in creation order
 }
 
 // contact is a stored contact with the state the API records but does not
