@@ -44,7 +44,7 @@ type location struct {
 	id, company     string
 	allowDuplicates bool
 	byID            map[string]*contact
-	list            []*contact // ordered by dateAdded, then ID
+	list            []*contact         // ordered by dateAdded, then ID
 	tags            []*ghl.LocationTag // the location's tag definitions, in creation order
 }
 
