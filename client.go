@@ -34,6 +34,8 @@ type Client struct {
 	Notes        *NotesService
 	Tags         *TagsService
 	Appointments *AppointmentsService
+	// CustomFields manages the location's custom-field definitions.
+	CustomFields *CustomFieldsService
 
 	base     string // base URL without trailing slash
 	location string // default location ID
@@ -304,6 +306,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Notes = &NotesService{c}
 	c.Tags = &TagsService{c}
 	c.Appointments = &AppointmentsService{c}
+	c.CustomFields = &CustomFieldsService{c}
 	return c, nil
 }
 

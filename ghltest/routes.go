@@ -72,6 +72,13 @@ var routes = func() []routeDef {
 		{"GET", "/locations/{locationId}/tags/{tagId}", getLocationTag},
 		{"PUT", "/locations/{locationId}/tags/{tagId}", updateLocationTag},
 		{"DELETE", "/locations/{locationId}/tags/{tagId}", deleteLocationTag},
+
+		// locations.json: custom-field definitions (customfields.go).
+		{"GET", "/locations/{locationId}/customFields", listCustomFields},
+		{"POST", "/locations/{locationId}/customFields", createCustomField},
+		{"GET", "/locations/{locationId}/customFields/{id}", getCustomField},
+		{"PUT", "/locations/{locationId}/customFields/{id}", updateCustomField},
+		{"DELETE", "/locations/{locationId}/customFields/{id}", deleteCustomField},
 	}
 	out := make([]routeDef, len(defs))
 	for i, d := range defs {

@@ -254,10 +254,19 @@ func TestLocationTagsAgainstSpec(t *testing.T) {
 	_, err = c.Tags.ListLocation(ctx, "OtherLocation0000001")
 	assert.ErrorIs(t, err, ghl.ErrForbidden)
 
+	covered := checkExchanges(t, spec, tp.seen, "/tags")
+	assert.Len(t, covered, 5, "all five tag operations: %v", covered)
+}
+
+// checkExchanges checks the exchanges on spec paths containing part: each
+// 2xx status is one the operation declares, and every field name, both
+// ways, is in its schemas. It returns the operations exercised.
+func checkExchanges(t *testing.T, spec *specDoc, seen []exchange, part string) map[string]bool {
+	t.Helper()
 	var problems []string
 	covered := map[string]bool{}
 	for p, methods := range spec.Paths {
-		if !strings.Contains(p, "/tags") {
+		if !strings.Contains(p, part) {
 			continue
 		}
 		for m, opRaw := range methods {
@@ -266,7 +275,7 @@ func TestLocationTagsAgainstSpec(t *testing.T) {
 				Responses map[string]json.RawMessage `json:"responses"`
 			}
 			require.NoError(t, json.Unmarshal(opRaw, &op))
-			for _, ex := range tp.seen {
+			for _, ex := range seen {
 				if !strings.EqualFold(ex.Method, m) || !pathMatches(p, ex.Path) || ex.Status >= 300 {
 					continue
 				}
@@ -290,6 +299,42 @@ func TestLocationTagsAgainstSpec(t *testing.T) {
 			}
 		}
 	}
-	assert.Len(t, covered, 5, "all five tag operations: %v", covered)
-	assert.Empty(t, problems)
+	sort.Strings(problems)
+	assert.Empty(t, dedupe(problems), "field names the spec does not declare")
+	return covered
+}
+
+// TestCustomFieldsAgainstSpec drives the custom-field definition operations
+// through the SDK and checks them against locations.json.
+func TestCustomFieldsAgainstSpec(t *testing.T) {
+	spec := loadSpec(t, "locations.json")
+	srv := ghltest.NewServer()
+	t.Cleanup(srv.Close)
+	tp := &tape{}
+	c, err := srv.Client(ghl.WithHTTPClient(&http.Client{Transport: tp}))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	defs, err := c.CustomFields.List(ctx, "", "")
+	require.NoError(t, err)
+	assert.Len(t, defs, 2, "the seeded score and plan fields")
+	tier, err := c.CustomFields.Create(ctx, "", ghl.CreateCustomFieldRequest{Name: "Member tier", DataType: ghl.FieldMultipleOptions,
+		Options: []ghl.CustomFieldOption{{Label: "gold"}, {Label: "silver"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "contact.member_tier", tier.FieldKey)
+	assert.Equal(t, []string{"gold", "silver"}, tier.PicklistOptions)
+	got, err := c.CustomFields.Get(ctx, "", tier.ID)
+	require.NoError(t, err)
+	assert.Equal(t, *tier, *got)
+	upd, err := c.CustomFields.Update(ctx, "", tier.ID, ghl.UpdateCustomFieldRequest{Name: "Tier", Placeholder: "Pick one"})
+	require.NoError(t, err)
+	assert.Equal(t, "Tier", upd.Name)
+	require.NoError(t, c.CustomFields.Delete(ctx, "", tier.ID))
+	_, err = c.CustomFields.Get(ctx, "", tier.ID)
+	assert.ErrorIs(t, err, ghl.ErrNotFound)
+	_, err = c.CustomFields.Create(ctx, "", ghl.CreateCustomFieldRequest{Name: "x", DataType: "COLOR"})
+	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
+
+	covered := checkExchanges(t, spec, tp.seen, "/customFields")
+	assert.Len(t, covered, 5, "the five definition operations: %v", covered)
 }

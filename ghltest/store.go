@@ -46,6 +46,7 @@ type location struct {
 	byID            map[string]*contact
 	list            []*contact         // ordered by dateAdded, then ID
 	tags            []*ghl.LocationTag // the location's tag definitions, in creation order
+	fields          []*ghl.CustomFieldDefinition
 }
 
 // contact is a stored contact with the state the API records but does not
@@ -120,7 +121,8 @@ func (c *contact) encoded(gen uint64) []byte {
 }
 
 func (s *Server) addLocation(id, company string) *location {
-	l := &location{id: id, company: company, allowDuplicates: s.cfg.allowDup, byID: map[string]*contact{}}
+	l := &location{id: id, company: company, allowDuplicates: s.cfg.allowDup, byID: map[string]*contact{},
+		fields: seedFields(id)}
 	s.locations[id] = l
 	return l
 }
