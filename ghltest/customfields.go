@@ -211,4 +211,3 @@ func deleteCustomField(c *call) reply {
 	l.fields = slices.Delete(l.fields, i, i+1)
 	return jsonReply(http.StatusOK, map[string]any{"succeded": true})
 }
-
