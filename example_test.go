@@ -278,3 +278,48 @@ func ExampleUnknownOutcomeError() {
 	// found it: true
 	// contacts: 1
 }
+
+// A contact created with custom fields by key, booked into a free slot,
+// moved to another, and cancelled.
+func ExampleAppointmentsService_Create() {
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC) // a Monday
+	srv := ghltest.NewServer(ghltest.WithClock(func() time.Time { return now }))
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+
+	fields, _ := client.CustomFields.NewFieldRegistry("", 5*time.Minute)
+	values, err := fields.Inputs(ctx, map[string]any{"plan": "pro", "score": 87})
+	if err != nil {
+		panic(err)
+	}
+	c, err := client.Contacts.Create(ctx, ghl.CreateContactRequest{FirstName: ghl.Ptr("Ada"), Email: ghl.Ptr("ada@example.com"), CustomFields: values})
+	if err != nil {
+		panic(err)
+	}
+	plan, _ := fields.Value(ctx, c, "plan")
+
+	ny, _ := time.LoadLocation("America/New_York")
+	slots, err := client.Appointments.FreeSlots(ctx, ghltest.DefaultCalendarID, ghl.FreeSlotsQuery{Start: now, End: now.Add(24 * time.Hour)})
+	if err != nil {
+		panic(err)
+	}
+	day := slots["2026-11-30"]
+	appt, err := client.Appointments.Create(ctx, ghl.CreateAppointmentRequest{
+		CalendarID: ghltest.DefaultCalendarID, ContactID: c.ID, StartTime: day[0], Title: "Intro call",
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("plan:", plan, "| booked:", appt.StartTime.In(ny).Format("Mon 15:04 MST"))
+
+	appt, _ = client.Appointments.Update(ctx, appt.ID, ghl.UpdateAppointmentRequest{StartTime: day[4]})
+	fmt.Println("moved to:", appt.StartTime.In(ny).Format("15:04"))
+
+	appt, _ = client.Appointments.Update(ctx, appt.ID, ghl.UpdateAppointmentRequest{AppointmentStatus: ghl.AppointmentCancelled})
+	fmt.Println("status:", appt.AppointmentStatus)
+	// Output:
+	// plan: pro | booked: Mon 09:00 EST
+	// moved to: 11:00
+	// status: cancelled
+}

@@ -14,23 +14,32 @@ import (
 type Time struct {
 	time.Time
 	Raw string // the text as sent, when it could not be parsed
+	// Floating says the text was a date and time of day without a zone
+	// (appointments under /contacts send "2021-07-16 11:00:00"): the
+	// embedded time holds that wall clock as if it were UTC, which is
+	// rarely the instant meant. Read it with In and the location's or
+	// calendar's zone.
+	Floating bool
 }
 
-// layouts are tried in order. Zone-less layouts are read as UTC.
-var layouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02",
-	"2006/01/02",
+// layouts are tried in order; floating marks the zone-less date-times.
+var layouts = []struct {
+	layout   string
+	floating bool
+}{
+	{time.RFC3339Nano, false},
+	{"2006-01-02T15:04:05.999999999", true},
+	{"2006-01-02 15:04:05.999999999Z07:00", false},
+	{"2006-01-02 15:04:05.999999999", true},
+	{"2006-01-02", false},
+	{"2006/01/02", false},
 }
 
 // ParseTime reads s in any format the API uses.
 func ParseTime(s string) (Time, bool) {
 	for _, l := range layouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return Time{Time: t}, true
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return Time{Time: t, Floating: l.floating}, true
 		}
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -85,8 +94,9 @@ func unquote(b []byte) (string, bool) {
 	return s, err == nil
 }
 
-// MarshalJSON writes ISO 8601 in UTC with milliseconds, as the API does; an
-// unparsed value is written back as it came.
+// MarshalJSON writes ISO 8601 in UTC with milliseconds, as the API does; a
+// floating time is written as the wall clock it was, without a zone, and an
+// unparsed value as it came.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.Time.IsZero() {
 		if t.Raw != "" {
@@ -96,8 +106,27 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	}
 	b := make([]byte, 0, 26)
 	b = append(b, '"')
-	b = t.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	if t.Floating {
+		b = t.Time.AppendFormat(b, "2006-01-02 15:04:05")
+	} else {
+		b = t.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	}
 	return append(b, '"'), nil
+}
+
+// In returns the instant t stands for, shown in loc. A floating time (sent
+// without a zone) is taken as a wall clock in loc, the zone of the location
+// or calendar it belongs to; any other time is the same instant, shown in
+// loc.
+func (t Time) In(loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if !t.Floating {
+		return t.Time.In(loc)
+	}
+	w := t.Time
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc)
 }
 
 // IsZero reports whether the API sent no usable time.

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/ghlkit/ghl"
 )
 
 // call is one authenticated API request.
@@ -23,6 +25,7 @@ type routeDef struct {
 	method  string
 	pattern []string // segments; "{name}" matches any one segment
 	h       handler
+	version string // the Version header the operation requires
 }
 
 // routes lists the 32 operations of contacts.json and those of
@@ -79,16 +82,32 @@ var routes = func() []routeDef {
 		{"GET", "/locations/{locationId}/customFields/{id}", getCustomField},
 		{"PUT", "/locations/{locationId}/customFields/{id}", updateCustomField},
 		{"DELETE", "/locations/{locationId}/customFields/{id}", deleteCustomField},
+
+		// calendars.json (Version 2021-04-15; calendars.go).
+		{"GET", "/calendars/events", listCalendarEvents},
+		{"POST", "/calendars/events/appointments", createAppointment},
+		{"GET", "/calendars/events/appointments/{eventId}", getAppointment},
+		{"PUT", "/calendars/events/appointments/{eventId}", updateAppointment},
+		{"DELETE", "/calendars/events/{eventId}", deleteEvent},
+		{"GET", "/calendars/{calendarId}/free-slots", freeSlots},
+		{"GET", "/calendars/appointments/{appointmentId}/notes", listAppointmentNotes},
+		{"POST", "/calendars/appointments/{appointmentId}/notes", createAppointmentNote},
+		{"PUT", "/calendars/appointments/{appointmentId}/notes/{noteId}", updateAppointmentNote},
+		{"DELETE", "/calendars/appointments/{appointmentId}/notes/{noteId}", deleteAppointmentNote},
 	}
 	out := make([]routeDef, len(defs))
 	for i, d := range defs {
-		out[i] = routeDef{d.method, strings.Split(d.pattern, "/"), d.h}
+		version := ghl.APIVersion
+		if strings.HasPrefix(d.pattern, "/calendars/") {
+			version = ghl.CalendarsVersion
+		}
+		out[i] = routeDef{d.method, strings.Split(d.pattern, "/"), d.h, version}
 	}
 	return out
 }()
 
-// route finds the handler of method and path.
-func route(method, p string) (handler, map[string]string, bool) {
+// route finds the handler of method and path, and the Version it requires.
+func route(method, p string) (handler, map[string]string, string, bool) {
 	segs := strings.Split(p, "/")
 next:
 	for _, rd := range routes {
@@ -113,9 +132,9 @@ next:
 				continue next
 			}
 		}
-		return rd.h, params, true
+		return rd.h, params, rd.version, true
 	}
-	return nil, nil, false
+	return nil, nil, "", false
 }
 
 // matches reports whether a request matches a method ("" any) and a

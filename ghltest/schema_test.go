@@ -4,18 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 // schemaNode is the part of an OpenAPI schema that names fields.
@@ -276,7 +280,7 @@ func checkExchanges(t *testing.T, spec *specDoc, seen []exchange, part string) m
 			}
 			require.NoError(t, json.Unmarshal(opRaw, &op))
 			for _, ex := range seen {
-				if !strings.EqualFold(ex.Method, m) || !pathMatches(p, ex.Path) || ex.Status >= 300 {
+				if !strings.EqualFold(ex.Method, m) || bestTemplate(spec, m, ex.Path) != p || ex.Status >= 300 {
 					continue
 				}
 				covered[strings.ToUpper(m)+" "+p] = true
@@ -302,6 +306,27 @@ func checkExchanges(t *testing.T, spec *specDoc, seen []exchange, part string) m
 	sort.Strings(problems)
 	assert.Empty(t, dedupe(problems), "field names the spec does not declare")
 	return covered
+}
+
+// bestTemplate is the spec path of method that matches p with the most
+// literal segments ("/calendars/events" is not "/calendars/{calendarId}").
+func bestTemplate(spec *specDoc, method, p string) string {
+	best, score := "", -1
+	for tmpl, methods := range spec.Paths {
+		if _, ok := methods[method]; !ok || !pathMatches(tmpl, p) {
+			continue
+		}
+		n := 0
+		for _, seg := range strings.Split(tmpl, "/") {
+			if !strings.HasPrefix(seg, "{") {
+				n++
+			}
+		}
+		if n > score {
+			best, score = tmpl, n
+		}
+	}
+	return best
 }
 
 // TestCustomFieldsAgainstSpec drives the custom-field definition operations
@@ -337,4 +362,63 @@ func TestCustomFieldsAgainstSpec(t *testing.T) {
 
 	covered := checkExchanges(t, spec, tp.seen, "/customFields")
 	assert.Len(t, covered, 5, "the five definition operations: %v", covered)
+}
+
+// TestCalendarsAgainstSpec drives the calendars operations ghltest serves
+// through the SDK, checks them against calendars.json, and receives the
+// appointment webhooks.
+func TestCalendarsAgainstSpec(t *testing.T) {
+	spec := loadSpec(t, "calendars.json")
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	srv := ghltest.NewServer(ghltest.WithClock(func() time.Time { return now }))
+	t.Cleanup(srv.Close)
+	v, err := srv.WebhookVerifier(webhook.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var hooks []string
+	recv := httptest.NewServer(webhook.NewHandler(v, webhook.NewMux().OnAppointment(func(_ context.Context, e *webhook.AppointmentEvent) error {
+		mu.Lock()
+		hooks = append(hooks, e.Type+" "+e.Appointment.ID)
+		mu.Unlock()
+		return nil
+	}).Handle))
+	defer recv.Close()
+	srv.DeliverWebhooks(recv.URL, nil)
+	tp := &tape{}
+	c, err := srv.Client(ghl.WithHTTPClient(&http.Client{Transport: tp}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("cal@example.com")})
+	require.NoError(t, err)
+
+	slots, err := c.Appointments.FreeSlots(ctx, ghltest.DefaultCalendarID, ghl.FreeSlotsQuery{Start: now, End: now.Add(24 * time.Hour)})
+	require.NoError(t, err)
+	day := slots["2026-11-30"]
+	require.NotEmpty(t, day)
+	a, err := c.Appointments.Create(ctx, ghl.CreateAppointmentRequest{CalendarID: ghltest.DefaultCalendarID, ContactID: ct.ID, StartTime: day[0]})
+	require.NoError(t, err)
+	_, err = c.Appointments.Get(ctx, a.ID)
+	require.NoError(t, err)
+	_, err = c.Appointments.Update(ctx, a.ID, ghl.UpdateAppointmentRequest{StartTime: day[2]})
+	require.NoError(t, err)
+	_, err = c.Appointments.Events(ctx, ghl.EventsQuery{CalendarID: ghltest.DefaultCalendarID, Start: now, End: now.Add(24 * time.Hour)})
+	require.NoError(t, err)
+	n, err := c.Appointments.CreateNote(ctx, a.ID, "first")
+	require.NoError(t, err)
+	_, _, err = c.Appointments.ListNotes(ctx, a.ID, 5, 0)
+	require.NoError(t, err)
+	_, err = c.Appointments.UpdateNote(ctx, a.ID, n.ID, "second")
+	require.NoError(t, err)
+	require.NoError(t, c.Appointments.DeleteNote(ctx, a.ID, n.ID))
+	require.NoError(t, c.Appointments.Delete(ctx, a.ID))
+
+	covered := checkExchanges(t, spec, tp.seen, "/calendars/")
+	assert.Len(t, covered, 10, "the ten calendars operations ghltest serves: %v", covered)
+
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, srv.WaitWebhooks(wctx))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"AppointmentCreate " + a.ID, "AppointmentUpdate " + a.ID, "AppointmentDelete " + a.ID}, hooks)
 }

@@ -61,6 +61,9 @@ type Server struct {
 	gen       uint64         // write generation: bumped after every write request
 	hooks     *webhooks      // webhook deliveries, when enabled
 	signer    *webhook.TestSigner
+
+	calendars    map[string]*Calendar    // by ID (calendars.go)
+	appointments map[string]*appointment // by ID
 }
 
 type config struct {
@@ -153,6 +156,7 @@ func New(opts ...Option) *Server {
 		grants:    map[string]int{},
 	}
 	s.addLocation(DefaultLocationID, DefaultCompanyID)
+	s.addCalendar(Calendar{ID: DefaultCalendarID, LocationID: DefaultLocationID})
 	for _, id := range cfg.extraLocs {
 		s.addLocation(id, DefaultCompanyID)
 	}
@@ -376,15 +380,15 @@ func (s *Server) serve(r *http.Request, body []byte) reply {
 		return s.locationTokenEndpoint(r, body)
 	case p == "/oauth/installedLocations":
 		return s.installedLocations(r)
-	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"), strings.HasPrefix(p, "/locations/"):
+	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"), strings.HasPrefix(p, "/locations/"), strings.HasPrefix(p, "/calendars/"):
 	default:
 		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
 	}
-	h, params, ok := route(r.Method, p)
+	h, params, version, ok := route(r.Method, p)
 	if !ok {
 		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
 	}
-	if v := r.Header.Get("Version"); v != ghl.APIVersion {
+	if v := r.Header.Get("Version"); v != version {
 		if v == "" {
 			return errReply(http.StatusBadRequest, "version header was not found")
 		}
