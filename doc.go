@@ -24,8 +24,8 @@
 // The API's resources are fields of the client: Contacts, Tasks, Notes, Tags
 // (a contact's, and the location's), Appointments (the calendars API, and a
 // contact's list) and CustomFields (definitions; a FieldRegistry reads and
-// writes contact values by key). Every method takes a context first and per-call options
-// last, and returns the decoded answer or an error:
+// writes contact values by key). Every method takes a context first and
+// per-call options last, and returns the decoded answer or an error:
 //
 //	c, err := client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("ada@example.com")})
 //	task, err := client.Tasks.Complete(ctx, c.ID, taskID, true)
