@@ -563,3 +563,33 @@ func deleteAppointmentNote(c *call) reply {
 	a.notes = slices.Delete(a.notes, i, i+1)
 	return jsonReply(http.StatusOK, map[string]any{"success": true})
 }
+
+func listAppointments(c *call) reply {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return rep
+	}
+	// This list sends times as wall clocks without a zone
+	// ("2021-07-16 11:00:00"), in the calendar's zone, as HighLevel does.
+	events := make([]ghl.Appointment, len(ct.appointments))
+	for i, a := range ct.appointments {
+		loc := time.UTC
+		if cal := c.s.calendars[a.CalendarID]; cal != nil {
+			loc = cal.zone()
+		}
+		for _, t := range []*ghl.Time{&a.StartTime, &a.EndTime} {
+			if !t.IsZero() {
+				*t = ghl.Time{Time: wallClock(t.Time.In(loc)), Floating: true}
+			}
+		}
+		events[i] = a
+	}
+	return jsonReply(http.StatusOK, map[string]any{"events": events})
+}
+
+// wallClock is t's wall clock as a UTC time (how a zone-less time parses).
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+}

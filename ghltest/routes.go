@@ -149,3 +149,56 @@ func matches(method, pattern, gotMethod, gotPath string) bool {
 	ok, _ := path.Match(pattern, gotPath)
 	return ok
 }
+
+// serve routes one request through version, auth and rate checks.
+func (s *Server) serve(r *http.Request, body []byte) reply {
+	p := r.URL.Path
+	switch {
+	case p == s.cfg.authorizePath:
+		return s.authorizePage(r, body)
+	case p == "/oauth/token":
+		return s.tokenEndpoint(r, body)
+	case p == "/oauth/locationToken":
+		return s.locationTokenEndpoint(r, body)
+	case p == "/oauth/installedLocations":
+		return s.installedLocations(r)
+	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"), strings.HasPrefix(p, "/locations/"), strings.HasPrefix(p, "/calendars/"):
+	default:
+		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
+	}
+	h, params, version, ok := route(r.Method, p)
+	if !ok {
+		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
+	}
+	if v := r.Header.Get("Version"); v != version {
+		if v == "" {
+			return errReply(http.StatusBadRequest, "version header was not found")
+		}
+		return errReply(http.StatusBadRequest, "version "+v+" is not supported")
+	}
+	tok, rep, ok := s.authenticate(r)
+	if !ok {
+		return rep
+	}
+	if tok.kind == kindCompany {
+		return errReply(http.StatusForbidden, "The token does not have access to this location.")
+	}
+	limit, rep, ok := s.admit(tok)
+	if !ok {
+		return rep
+	}
+	c := &call{s: s, r: r, body: body, tok: tok, params: params, query: r.URL.Query()}
+	rep = h(c)
+	if r.Method != http.MethodGet && p != "/contacts/search" {
+		// After the write and before its answer: no read that starts after
+		// the answer can be served a cached encoding from before it.
+		s.mu.Lock()
+		s.gen++
+		s.mu.Unlock()
+	}
+	if rep.header == nil {
+		rep.header = http.Header{}
+	}
+	limit.apply(rep.header)
+	return rep
+}

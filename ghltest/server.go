@@ -14,7 +14,6 @@ package ghltest
 
 import (
 	crand "crypto/rand"
-	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -289,22 +288,6 @@ func (s *Server) setStatus(i, status int) {
 	s.mu.Unlock()
 }
 
-// reply is a buffered answer, written after the handler returns so faults
-// can drop or truncate it.
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func jsonReply(status int, v any) reply {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return errReply(http.StatusInternalServerError, "encode: "+err.Error())
-	}
-	return reply{status: status, header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, body: b}
-}
-
 // ServeHTTP serves the fake API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
@@ -366,99 +349,6 @@ func hangUp(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
-}
-
-// serve routes one request through version, auth and rate checks.
-func (s *Server) serve(r *http.Request, body []byte) reply {
-	p := r.URL.Path
-	switch {
-	case p == s.cfg.authorizePath:
-		return s.authorizePage(r, body)
-	case p == "/oauth/token":
-		return s.tokenEndpoint(r, body)
-	case p == "/oauth/locationToken":
-		return s.locationTokenEndpoint(r, body)
-	case p == "/oauth/installedLocations":
-		return s.installedLocations(r)
-	case p == "/contacts" || strings.HasPrefix(p, "/contacts/"), strings.HasPrefix(p, "/locations/"), strings.HasPrefix(p, "/calendars/"):
-	default:
-		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
-	}
-	h, params, version, ok := route(r.Method, p)
-	if !ok {
-		return errReply(http.StatusNotFound, "Cannot "+r.Method+" "+p)
-	}
-	if v := r.Header.Get("Version"); v != version {
-		if v == "" {
-			return errReply(http.StatusBadRequest, "version header was not found")
-		}
-		return errReply(http.StatusBadRequest, "version "+v+" is not supported")
-	}
-	tok, rep, ok := s.authenticate(r)
-	if !ok {
-		return rep
-	}
-	if tok.kind == kindCompany {
-		return errReply(http.StatusForbidden, "The token does not have access to this location.")
-	}
-	limit, rep, ok := s.admit(tok)
-	if !ok {
-		return rep
-	}
-	c := &call{s: s, r: r, body: body, tok: tok, params: params, query: r.URL.Query()}
-	rep = h(c)
-	if r.Method != http.MethodGet && p != "/contacts/search" {
-		// After the write and before its answer: no read that starts after
-		// the answer can be served a cached encoding from before it.
-		s.mu.Lock()
-		s.gen++
-		s.mu.Unlock()
-	}
-	if rep.header == nil {
-		rep.header = http.Header{}
-	}
-	limit.apply(rep.header)
-	return rep
-}
-
-// authenticate finds the bearer token of r.
-func (s *Server) authenticate(r *http.Request) (*token, reply, bool) {
-	a := r.Header.Get("Authorization")
-	v, found := strings.CutPrefix(a, "Bearer ")
-	if !found || v == "" {
-		return nil, unauthorized("Invalid token: access token is invalid"), false
-	}
-	s.mu.Lock()
-	tok := s.tokens[v]
-	s.mu.Unlock()
-	if tok == nil {
-		return nil, unauthorized("Invalid token: access token is invalid"), false
-	}
-	if !tok.expires.IsZero() && !s.now().Before(tok.expires) {
-		return nil, unauthorized("Invalid JWT"), false
-	}
-	return tok, reply{}, true
-}
-
-// Error replies in HighLevel's shapes.
-func errReply(status int, msg string) reply {
-	b := map[string]any{"statusCode": status, "message": msg}
-	switch status {
-	case http.StatusUnauthorized:
-		b["error"] = "Unauthorized"
-	case http.StatusForbidden:
-		b["error"] = "Forbidden"
-	case http.StatusNotFound:
-		b["error"] = "Not Found"
-	}
-	return jsonReply(status, b)
-}
-
-func unauthorized(msg string) reply { return errReply(http.StatusUnauthorized, msg) }
-
-func unprocessable(msgs ...string) reply {
-	return jsonReply(http.StatusUnprocessableEntity, map[string]any{
-		"statusCode": http.StatusUnprocessableEntity, "message": msgs, "error": "Unprocessable Entity"})
 }
 
 // newID returns a 20-character alphanumeric ID, like HighLevel's. Callers hold s.mu.

@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ghlkit/ghl"
 )
+
+// Contacts: create, read, update, delete, upsert, the duplicate lookup, the
+// deprecated list, and businesses (search is in search.go).
 
 var (
 	createKeys = []string{"firstName", "lastName", "name", "email", "locationId", "gender", "phone", "address1", "city",
@@ -21,37 +23,7 @@ var (
 	updateKeys = slices.DeleteFunc(slices.Clone(createKeys), func(k string) bool {
 		return k == "locationId" || k == "gender" || k == "companyName"
 	})
-	taskKeys = []string{"title", "body", "dueDate", "completed", "assignedTo"}
-	noteKeys = []string{"userId", "body", "title", "color", "pinned"}
 )
-
-const forbidden = "The token does not have access to this location."
-
-// decode reads a JSON body, refusing properties the operation's DTO does not
-// declare, as the API's validation does.
-func (c *call) decode(v any, allowed ...string) (reply, bool) {
-	if len(strings.TrimSpace(string(c.body))) == 0 {
-		return reply{}, true
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(c.body, &m); err != nil {
-		return errReply(http.StatusBadRequest, "Unexpected token in JSON body"), false
-	}
-	var bad []string
-	for k := range m {
-		if !slices.Contains(allowed, k) {
-			bad = append(bad, "property "+k+" should not exist")
-		}
-	}
-	if len(bad) > 0 {
-		slices.Sort(bad)
-		return unprocessable(bad...), false
-	}
-	if err := json.Unmarshal(c.body, v); err != nil {
-		return unprocessable(err.Error()), false
-	}
-	return reply{}, true
-}
 
 // clearNulls empties the fields an update body sends as null (the API's
 // nullable fields; others were refused by decode's schema check or keep
@@ -84,29 +56,6 @@ func (c *call) clearNulls(ct *ghl.Contact) {
 	ct.Name = strings.TrimSpace(ct.FirstName + " " + ct.LastName)
 }
 
-// has reports whether the JSON body has the key.
-func (c *call) has(key string) bool {
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(c.body, &m)
-	_, ok := m[key]
-	return ok
-}
-
-// location checks that id names the token's location. Callers hold s.mu.
-func (c *call) location(id string) (*location, reply, bool) {
-	if id == "" {
-		return nil, unprocessable("locationId should not be empty", "locationId must be a string"), false
-	}
-	if id != c.tok.location {
-		return nil, errReply(http.StatusForbidden, forbidden), false
-	}
-	l := c.s.locations[id]
-	if l == nil {
-		return nil, errReply(http.StatusForbidden, forbidden), false
-	}
-	return l, reply{}, true
-}
-
 // contact finds the path's contact in the token's location. Callers hold s.mu.
 func (c *call) contact() (*location, *contact, reply, bool) {
 	id := c.params["contactId"]
@@ -121,8 +70,6 @@ func (c *call) contact() (*location, *contact, reply, bool) {
 	}
 	return nil, nil, errReply(http.StatusNotFound, "Contact not found"), false
 }
-
-func (s *Server) stamp() ghl.Time { return ghl.Time{Time: s.now().UTC().Truncate(time.Millisecond)} }
 
 // checkContactInput validates what the API validates on contact bodies.
 func checkContactInput(r *ghl.CreateContactRequest) []string {
@@ -243,13 +190,6 @@ func duplicate(existing *contact, field string) reply {
 	return jsonReply(http.StatusBadRequest, map[string]any{
 		"statusCode": http.StatusBadRequest, "message": "This location does not allow duplicated contacts.",
 		"meta": map[string]any{"contactId": existing.ID, "contactName": existing.Name, "matchingField": field}})
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // newContact stores a contact built from r. Callers hold s.mu.
@@ -493,89 +433,6 @@ func listByBusiness(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"contacts": slices.Clip(page), "count": len(matched)})
 }
 
-func bulkTags(c *call) reply {
-	kind := c.params["type"]
-	if kind != "add" && kind != "remove" {
-		return unprocessable("type must be one of the following values: add, remove")
-	}
-	var r struct {
-		Contacts      []string `json:"contacts"`
-		Tags          []string `json:"tags"`
-		LocationID    string   `json:"locationId"`
-		RemoveAllTags bool     `json:"removeAllTags"`
-	}
-	if rep, ok := c.decode(&r, "contacts", "tags", "locationId", "removeAllTags"); !ok {
-		return rep
-	}
-	if r.Contacts == nil || r.Tags == nil {
-		return unprocessable("contacts must be an array", "tags must be an array")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, rep, ok := c.location(r.LocationID)
-	if !ok {
-		return rep
-	}
-	responses := []map[string]any{}
-	errs := 0
-	for _, id := range r.Contacts {
-		ct := l.byID[id]
-		if ct == nil {
-			errs++
-			responses = append(responses, map[string]any{"contactId": id, "message": "contact id is not a valid firebase id or does not exist", "type": "error"})
-			continue
-		}
-		old := slices.Clone(ct.Tags)
-		var added, removed []string
-		switch {
-		case kind == "add":
-			ct.Tags, added = union(ct.Tags, r.Tags)
-		case r.RemoveAllTags:
-			ct.Tags, removed = []string{}, old
-		default:
-			ct.Tags, removed = minus(ct.Tags, r.Tags)
-		}
-		ct.DateUpdated = c.s.stamp()
-		c.s.written(ct)
-		c.emit("ContactTagUpdate", ct.Contact)
-		responses = append(responses, map[string]any{"contactId": id, "message": "Tags updated", "type": "success",
-			"oldTags": old, "tagsAdded": nonNil(added), "tagsRemoved": nonNil(removed)})
-	}
-	return jsonReply(http.StatusCreated, map[string]any{"succeded": errs == 0, "errorCount": errs, "responses": responses})
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// union returns tags plus add, and what was new.
-func union(tags, add []string) (all, added []string) {
-	all = slices.Clone(tags)
-	for _, t := range dedupe(add) {
-		if !slices.Contains(all, t) {
-			all = append(all, t)
-			added = append(added, t)
-		}
-	}
-	return all, added
-}
-
-// minus returns tags without remove, and what was removed.
-func minus(tags, remove []string) (rest, removed []string) {
-	rest = []string{}
-	for _, t := range tags {
-		if slices.Contains(remove, t) {
-			removed = append(removed, t)
-		} else {
-			rest = append(rest, t)
-		}
-	}
-	return rest, removed
-}
-
 func bulkBusiness(c *call) reply {
 	var r struct {
 		LocationID string   `json:"locationId"`
@@ -602,163 +459,4 @@ func bulkBusiness(c *call) reply {
 		}
 	}
 	return jsonReply(http.StatusOK, map[string]any{"success": true, "ids": done})
-}
-
-func addTags(c *call) reply    { return changeTags(c, true) }
-func removeTags(c *call) reply { return changeTags(c, false) }
-
-func changeTags(c *call, add bool) reply {
-	var r struct {
-		Tags []string `json:"tags"`
-	}
-	if rep, ok := c.decode(&r, "tags"); !ok {
-		return rep
-	}
-	if len(r.Tags) == 0 {
-		return unprocessable("tags should not be empty")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	status := http.StatusOK
-	if add {
-		ct.Tags, _ = union(ct.Tags, r.Tags)
-		status = http.StatusCreated
-	} else {
-		ct.Tags, _ = minus(ct.Tags, r.Tags)
-	}
-	ct.DateUpdated = c.s.stamp()
-	c.s.written(ct)
-	c.emit("ContactTagUpdate", ct.Contact)
-	return jsonReply(status, map[string]any{"tags": ct.Tags})
-}
-
-func addFollowers(c *call) reply    { return changeFollowers(c, true) }
-func removeFollowers(c *call) reply { return changeFollowers(c, false) }
-
-func changeFollowers(c *call, add bool) reply {
-	var r struct {
-		Followers []string `json:"followers"`
-	}
-	if rep, ok := c.decode(&r, "followers"); !ok {
-		return rep
-	}
-	if len(r.Followers) == 0 {
-		return unprocessable("followers should not be empty")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	if add {
-		all, added := union(ct.Followers, r.Followers)
-		ct.Followers = all
-		return jsonReply(http.StatusCreated, map[string]any{"followers": all, "followersAdded": nonNil(added)})
-	}
-	rest, removed := minus(ct.Followers, r.Followers)
-	ct.Followers = rest
-	return jsonReply(http.StatusOK, map[string]any{"followers": rest, "followersRemoved": nonNil(removed)})
-}
-
-func succeeded(status int) reply { return jsonReply(status, map[string]any{"succeded": true}) }
-
-func addCampaign(c *call) reply {
-	var r struct{}
-	if rep, ok := c.decode(&r); !ok {
-		return rep
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	ct.campaigns[c.params["campaignId"]] = true
-	return succeeded(http.StatusCreated)
-}
-
-func removeCampaign(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	delete(ct.campaigns, c.params["campaignId"])
-	return succeeded(http.StatusOK)
-}
-
-func removeAllCampaigns(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	clear(ct.campaigns)
-	return succeeded(http.StatusOK)
-}
-
-func addWorkflow(c *call) reply    { return changeWorkflow(c, true) }
-func removeWorkflow(c *call) reply { return changeWorkflow(c, false) }
-
-func changeWorkflow(c *call, add bool) reply {
-	var r struct {
-		EventStartTime string `json:"eventStartTime"`
-	}
-	if rep, ok := c.decode(&r, "eventStartTime"); !ok {
-		return rep
-	}
-	if r.EventStartTime != "" {
-		if _, ok := ghl.ParseTime(r.EventStartTime); !ok {
-			return unprocessable("eventStartTime must be a valid ISO 8601 date string")
-		}
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	if add {
-		ct.workflows[c.params["workflowId"]] = r.EventStartTime
-	} else {
-		delete(ct.workflows, c.params["workflowId"])
-	}
-	return succeeded(http.StatusOK)
-}
-
-func listAppointments(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	// This list sends times as wall clocks without a zone
-	// ("2021-07-16 11:00:00"), in the calendar's zone, as HighLevel does.
-	events := make([]ghl.Appointment, len(ct.appointments))
-	for i, a := range ct.appointments {
-		loc := time.UTC
-		if cal := c.s.calendars[a.CalendarID]; cal != nil {
-			loc = cal.zone()
-		}
-		for _, t := range []*ghl.Time{&a.StartTime, &a.EndTime} {
-			if !t.IsZero() {
-				*t = ghl.Time{Time: wallClock(t.Time.In(loc)), Floating: true}
-			}
-		}
-		events[i] = a
-	}
-	return jsonReply(http.StatusOK, map[string]any{"events": events})
-}
-
-// wallClock is t's wall clock as a UTC time (how a zone-less time parses).
-func wallClock(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 }
