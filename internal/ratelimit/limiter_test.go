@@ -3,7 +3,9 @@ package ratelimit
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,18 +131,24 @@ func TestDailyBudgetFailsFast(t *testing.T) {
 	_, err = l.Acquire(ctx, "loc")
 	var de *DailyError
 	require.ErrorAs(t, err, &de)
-	assert.Equal(t, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), de.Reset, "next UTC midnight when no reset header")
+	assert.Equal(t, clk.now.Add(5*time.Minute), de.Reset, "without a reset header, the next probe in 5 minutes, not a guessed midnight")
 	assert.Zero(t, clk.sleeps, "no sleeping for hours")
 	assert.Equal(t, 0, l.Snapshot("loc").DailyRemaining)
 
 	clk.now = de.Reset.Add(time.Second)
+	probe, err := l.Acquire(ctx, "loc")
+	require.NoError(t, err, "one probe goes through")
 	_, err = l.Acquire(ctx, "loc")
-	assert.NoError(t, err, "the budget is back after the reset")
+	require.ErrorAs(t, err, &de, "and only one")
+	h.Set("X-Ratelimit-Daily-Remaining", "199999")
+	probe.Done(h, 200) // the budget is back
+	_, err = l.Acquire(ctx, "loc")
+	assert.NoError(t, err, "the budget is back after the probe said so")
 
 	l2, _ := newFake()
 	s, _ = l2.Acquire(ctx, "loc")
 	h.Set("X-Ratelimit-Daily-Remaining", "0")
-	h.Set("X-Ratelimit-Daily-Reset", "1795392000")
+	h.Set("X-Ratelimit-Daily-Reset", "1795392000") // epoch seconds
 	s.Done(h, http.StatusTooManyRequests)
 	_, err = l2.Acquire(ctx, "loc")
 	require.ErrorAs(t, err, &de)
@@ -154,4 +162,136 @@ func TestKeysAreSeparate(t *testing.T) {
 	_, err := l.Acquire(ctx, "B")
 	assert.NoError(t, err, "B does not wait for A's probe")
 	a.Done(nil, 0)
+}
+
+// TestDailyResetAsMillisecondsUntil: x-ratelimit-daily-reset as HighLevel
+// has been seen sending it, milliseconds until the reset.
+func TestDailyResetAsMillisecondsUntil(t *testing.T) {
+	l, clk := newFake()
+	ctx := context.Background()
+	s, _ := l.Acquire(ctx, "loc")
+	h := headers(100, 99, 10_000)
+	h.Set("X-Ratelimit-Daily-Remaining", "0")
+	h.Set("X-Ratelimit-Daily-Reset", "2888000")
+	s.Done(h, http.StatusTooManyRequests)
+	_, err := l.Acquire(ctx, "loc")
+	var de *DailyError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, clk.now.Add(2888*time.Second), de.Reset)
+}
+
+// TestWaitersServedInOrder: 200 callers arriving at twice the allowed rate
+// are served in the order they came, none overtaken.
+func TestWaitersServedInOrder(t *testing.T) {
+	l := New()
+	ctx := context.Background()
+	s, err := l.Acquire(ctx, "loc")
+	require.NoError(t, err)
+	s.Done(headers(10, 9, 100), 200) // 10 per 100 ms = 100 per second
+	time.Sleep(110 * time.Millisecond)
+
+	const n = 200
+	var mu sync.Mutex
+	var granted []int
+	waits := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			s, err := l.Acquire(ctx, "loc")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			waits[i] = time.Since(start)
+			mu.Lock()
+			granted = append(granted, i)
+			mu.Unlock()
+			s.Done(headers(10, 5, 100), 200)
+		}()
+		time.Sleep(5 * time.Millisecond) // 200 per second: twice the limit
+	}
+	wg.Wait()
+	maxOvertaken, inversions := 0, 0
+	pos := make([]int, n)
+	for p, i := range granted {
+		pos[i] = p
+	}
+	for i := range n {
+		overtaken := 0
+		for j := i + 1; j < n; j++ {
+			if pos[j] < pos[i] {
+				overtaken++
+			}
+		}
+		inversions += overtaken
+		maxOvertaken = max(maxOvertaken, overtaken)
+	}
+	slices.Sort(waits)
+	t.Logf("200 callers at 2x the rate: %d inverted pairs, at most %d overtakes of one caller, p99 wait %s",
+		inversions, maxOvertaken, waits[n*99/100].Round(time.Millisecond))
+	assert.Zero(t, maxOvertaken, "first come, first served")
+}
+
+// TestIdleKeysEvicted: an agency app touching 10,000 locations does not
+// keep 10,000 buckets forever.
+func TestIdleKeysEvicted(t *testing.T) {
+	l, clk := newFake()
+	ctx := context.Background()
+	for i := range 10_000 {
+		s, err := l.Acquire(ctx, "loc-"+strconv.Itoa(i))
+		require.NoError(t, err)
+		s.Done(headers(100, 99, 10_000), 200)
+	}
+	assert.Greater(t, l.Keys(), 9000)
+	clk.now = clk.now.Add(idleAfter + time.Minute)
+	for range 256 {
+		s, err := l.Acquire(ctx, "active")
+		require.NoError(t, err)
+		s.Done(headers(100000, 99999, 10_000), 200)
+	}
+	assert.LessOrEqual(t, l.Keys(), 2, "idle keys are dropped")
+}
+
+// TestHeaderValuesBounded: headers cannot size an allocation or stall a key
+// past the bounds.
+func TestHeaderValuesBounded(t *testing.T) {
+	l, _ := newFake()
+	ctx := context.Background()
+	s, _ := l.Acquire(ctx, "loc")
+	s.Done(headers(2_000_000_000, -5, 1_000_000_000), 200)
+	st := l.Snapshot("loc")
+	assert.Equal(t, maxMax, st.Max)
+	assert.Equal(t, maxWindow, st.Window)
+	assert.LessOrEqual(t, st.Used, maxMax)
+}
+
+// BenchmarkLimiterAcquire is one uncontended Acquire and Done, at a limit of
+// 100 and of 1,000,000 per window, on a clock that moves so that the limit
+// never binds: the cost must not grow with the limit.
+func BenchmarkLimiterAcquire(b *testing.B) {
+	for _, limit := range []int{100, 1_000_000} {
+		b.Run("limit="+strconv.Itoa(limit), func(b *testing.B) {
+			clk := &fakeClock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+			l := NewWithClock(clk.Now, clk.Sleep)
+			ctx := context.Background()
+			window := 10 * time.Second
+			h := headers(limit, limit-1, int(window/time.Millisecond))
+			s, _ := l.Acquire(ctx, "loc")
+			s.Done(h, 200)
+			step := window / time.Duration(limit)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				clk.now = clk.now.Add(step)
+				s, err := l.Acquire(ctx, "loc")
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Done(nil, 0)
+			}
+		})
+	}
 }

@@ -49,7 +49,8 @@ type Call struct {
 	// Limiter, when set, throttles every attempt under Key.
 	Limiter *ratelimit.Limiter
 	Key     string
-	slot    *ratelimit.Slot
+	slot    ratelimit.Slot
+	held    bool
 
 	// Settle is the least wait before an attempt that follows one whose
 	// outcome is unknown (0: none). Writes that may create something when two
@@ -97,13 +98,13 @@ func (c *Call) Acquire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.slot = s
+	c.slot, c.held = s, true
 	return nil
 }
 
 // Release ends the current attempt's hold, learning from its answer.
 func (c *Call) Release(resp *http.Response) {
-	if c.slot == nil {
+	if !c.held {
 		return
 	}
 	if resp != nil {
@@ -111,7 +112,7 @@ func (c *Call) Release(resp *http.Response) {
 	} else {
 		c.slot.Done(nil, 0)
 	}
-	c.slot = nil
+	c.slot, c.held = ratelimit.Slot{}, false
 }
 
 type callKey struct{}
