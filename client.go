@@ -45,7 +45,7 @@ type Client struct {
 	logger   *slog.Logger
 	retry    RetryPolicy
 	rc       *retryablehttp.Client
-	limiter  *RateLimiter // nil: no proactive throttling
+	limiter  RateLimiter // nil: no proactive throttling
 	limitKey string
 }
 
@@ -119,7 +119,7 @@ type settings struct {
 	userAgent string
 	logger    *slog.Logger
 	retry     RetryPolicy
-	limiter   *RateLimiter
+	limiter   RateLimiter
 	noLimiter bool
 	insecure  bool
 }

@@ -1,6 +1,8 @@
 package ghl
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -43,25 +45,78 @@ func headerInt(h http.Header, key string) int {
 	return -1
 }
 
-// RateLimiter throttles requests before HighLevel refuses them: never more
-// in any window than the server allows, learned from its X-RateLimit-*
-// headers (starting from the documented 100 per 10 s), shared with other
-// processes as their use shows in X-RateLimit-Remaining, and failing fast
-// with a daily *RateLimitError once the daily budget is known to be spent.
+// RateLimiter throttles requests before HighLevel refuses them. The SDK's
+// request path calls Acquire before every attempt and the hold's Done with
+// the attempt's answer. Implement it to share a budget across machines
+// (package redisstore does, on Redis); ghltest.LimiterContract checks an
+// implementation.
+//
+// The contract:
+//   - Acquire(ctx, key) waits until the key (a location, or a company for
+//     agency calls) has room for one more request, and returns its hold. It
+//     returns ctx.Err() when ctx ends first, and a *RateLimitError with Daily
+//     set when the key's daily budget is known to be spent: nothing may be
+//     sent then. Waiters should be served in the order they came.
+//   - A hold counts against the key's budget from Acquire until one window
+//     after Done: the server counted the request at some instant in between,
+//     so no server window holds more than the limit, however it aligns its
+//     windows.
+//   - Done(h, status) reports the answer: h is nil after a transport error
+//     (the hold still lasts a window), else the answer's X-RateLimit-*
+//     headers, from which the limit, the window, other processes' use
+//     (Remaining) and the daily budget are learned. Done is called exactly
+//     once per hold, from any goroutine.
+//   - Before any answer, the documented 100 per 10 s applies; a limiter
+//     shared by several processes must hold for all of them together.
+type RateLimiter interface {
+	Acquire(ctx context.Context, key string) (RateHold, error)
+}
+
+// RateHold is one request's place in a RateLimiter's budget.
+type RateHold interface {
+	Done(h http.Header, status int)
+}
+
+// LocalRateLimiter is the in-process RateLimiter: never more in any window
+// than the server allows, learned from its X-RateLimit-* headers (starting
+// from the documented 100 per 10 s), shared with other processes as their
+// use shows in X-RateLimit-Remaining, waiters served first come first
+// served, and failing fast with a daily *RateLimitError once the daily
+// budget is known to be spent.
 //
 // Every client has its own unless WithRateLimiter shares one (clients of
 // one app and location in one process should share) or WithoutRateLimiter
 // turns it off. Limits are kept per location: the client's WithLocation.
-type RateLimiter struct{ l *ratelimit.Limiter }
+type LocalRateLimiter struct{ l *ratelimit.Limiter }
 
-// NewRateLimiter returns a limiter to share between clients.
-func NewRateLimiter() *RateLimiter { return &RateLimiter{l: ratelimit.New()} }
+// NewRateLimiter returns an in-process limiter to share between clients.
+func NewRateLimiter() *LocalRateLimiter { return &LocalRateLimiter{l: ratelimit.New()} }
+
+// Acquire waits for room under key; see RateLimiter.
+func (r *LocalRateLimiter) Acquire(ctx context.Context, key string) (RateHold, error) {
+	s, err := r.l.Acquire(ctx, key)
+	if err != nil {
+		var de *ratelimit.DailyError
+		if errors.As(err, &de) {
+			return nil, dailyError("", "", de.Reset)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// Snapshot returns the limiter's view of key.
+func (r *LocalRateLimiter) Snapshot(key string) RateLimitState {
+	st := r.l.Snapshot(key)
+	return RateLimitState{Max: st.Max, Window: st.Window, Used: st.Used, Learned: st.Learned,
+		DailyLimit: st.DailyLimit, DailyRemaining: st.DailyRemaining, DailyReset: st.DailyReset}
+}
 
 // WithRateLimiter makes the client throttle through l, shared with the other
 // clients that use it.
-func WithRateLimiter(l *RateLimiter) Option {
+func WithRateLimiter(l RateLimiter) Option {
 	return func(s *settings) error {
-		if l == nil {
+		if l == nil || isNilPointer(l) {
 			return invalid("rate limiter", "must not be nil; use WithoutRateLimiter to turn throttling off")
 		}
 		s.limiter, s.noLimiter = l, false
@@ -98,7 +153,24 @@ func (c *Client) RateLimit(locationID string) RateLimitState {
 	if locationID == "" {
 		locationID = c.limitKey
 	}
-	st := c.limiter.l.Snapshot(locationID)
-	return RateLimitState{Max: st.Max, Window: st.Window, Used: st.Used, Learned: st.Learned,
-		DailyLimit: st.DailyLimit, DailyRemaining: st.DailyRemaining, DailyReset: st.DailyReset}
+	if sn, ok := c.limiter.(interface{ Snapshot(string) RateLimitState }); ok {
+		return sn.Snapshot(locationID)
+	}
+	return RateLimitState{}
+}
+
+// isNilPointer reports a typed nil pointer inside an interface.
+func isNilPointer(l RateLimiter) bool {
+	if p, ok := l.(*LocalRateLimiter); ok {
+		return p == nil
+	}
+	return false
+}
+
+// dailyError is the error of a call refused because the daily budget is
+// spent.
+func dailyError(method, path string, reset time.Time) *RateLimitError {
+	return &RateLimitError{APIError: &APIError{StatusCode: http.StatusTooManyRequests, Method: method, Path: path,
+		Messages: []string{"the daily rate limit is spent; not sent"}}, Daily: true, RetryAfter: time.Until(reset),
+		RateLimit: RateLimit{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: 0, DailyReset: reset}}
 }

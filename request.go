@@ -84,7 +84,12 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 		call.Authorize = c.authorize
 	}
 	if c.limiter != nil {
-		call.Limiter, call.Key = c.limiter.l, c.limitKey
+		call.Key = c.limitKey
+		if local, ok := c.limiter.(*LocalRateLimiter); ok {
+			call.Local = local.l // the fast path: no interface, no allocation
+		} else {
+			call.Limiter = limiterAdapter{c.limiter}
+		}
 		defer call.Release(nil) // an attempt that never got an answer
 	}
 	req, err := c.newRequest(ctx, call, o, u, body)
@@ -228,11 +233,25 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 func limitError(o op, err error) error {
 	var de *ratelimit.DailyError
 	if errors.As(err, &de) {
-		return &RateLimitError{APIError: &APIError{StatusCode: http.StatusTooManyRequests, Method: o.method, Path: o.path,
-			Messages: []string{"the daily rate limit is spent; not sent"}}, Daily: true, RetryAfter: time.Until(de.Reset),
-			RateLimit: RateLimit{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: 0, DailyReset: de.Reset}}
+		return dailyError(o.method, o.path, de.Reset)
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) && rl.APIError != nil && rl.Method == "" {
+		rl.Method, rl.Path = o.method, o.path
+		return rl
 	}
 	return fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
+}
+
+// limiterAdapter gives the transport a user's RateLimiter.
+type limiterAdapter struct{ l RateLimiter }
+
+func (a limiterAdapter) Acquire(ctx context.Context, key string) (transport.Hold, error) {
+	h, err := a.l.Acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // decode reads a JSON answer into out, leniently: unknown fields are
@@ -284,7 +303,8 @@ func (c *Client) authorize(r *http.Request) error {
 // query) is left out; when an answer was retried, its typed error is kept.
 func sendError(o op, call *transport.Call, err error, secrets []string) error {
 	var de *ratelimit.DailyError
-	if errors.As(err, &de) { // a retry found the daily budget spent
+	var rl *RateLimitError
+	if errors.As(err, &de) || errors.As(err, &rl) && rl.Daily { // a retry found the daily budget spent
 		return limitError(o, err)
 	}
 	var ue *url.Error

@@ -495,3 +495,12 @@ func TestSearchLag(t *testing.T) {
 	advance(time.Second)
 	assert.Equal(t, "Rome", find()[0].City)
 }
+
+// TestLocalLimiterContract: the in-process limiter passes the limiter
+// contract, shared by two clients.
+func TestLocalLimiterContract(t *testing.T) {
+	ghltest.LimiterContract(t, func(t *testing.T) []ghl.RateLimiter {
+		l := ghl.NewRateLimiter()
+		return []ghl.RateLimiter{l, l}
+	})
+}

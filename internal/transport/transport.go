@@ -46,10 +46,14 @@ type Call struct {
 	// Authorize, when set, refreshes the Authorization header before a retry.
 	Authorize func(*http.Request) error
 
-	// Limiter, when set, throttles every attempt under Key.
-	Limiter *ratelimit.Limiter
+	// Local or Limiter, when set, throttles every attempt under Key: Local
+	// is the in-process limiter (no interface on the hot path), Limiter any
+	// other.
+	Local   *ratelimit.Limiter
+	Limiter Limiter
 	Key     string
 	slot    ratelimit.Slot
+	hold    Hold
 	held    bool
 
 	// Settle is the least wait before an attempt that follows one whose
@@ -89,16 +93,32 @@ func (c *Call) Begin() {
 	c.Body, c.BodyErr = nil, nil
 }
 
+// Limiter is a rate limiter the caller supplies.
+type Limiter interface {
+	Acquire(ctx context.Context, key string) (Hold, error)
+}
+
+// Hold is one attempt's place in a Limiter's budget.
+type Hold interface {
+	Done(h http.Header, status int)
+}
+
 // Acquire waits for the limiter's room for the next attempt.
 func (c *Call) Acquire(ctx context.Context) error {
-	if c.Limiter == nil {
-		return nil
+	switch {
+	case c.Local != nil:
+		s, err := c.Local.Acquire(ctx, c.Key)
+		if err != nil {
+			return err
+		}
+		c.slot, c.held = s, true
+	case c.Limiter != nil:
+		h, err := c.Limiter.Acquire(ctx, c.Key)
+		if err != nil {
+			return err
+		}
+		c.hold, c.held = h, true
 	}
-	s, err := c.Limiter.Acquire(ctx, c.Key)
-	if err != nil {
-		return err
-	}
-	c.slot, c.held = s, true
 	return nil
 }
 
@@ -107,12 +127,17 @@ func (c *Call) Release(resp *http.Response) {
 	if !c.held {
 		return
 	}
+	var h http.Header
+	status := 0
 	if resp != nil {
-		c.slot.Done(resp.Header, resp.StatusCode)
-	} else {
-		c.slot.Done(nil, 0)
+		h, status = resp.Header, resp.StatusCode
 	}
-	c.slot, c.held = ratelimit.Slot{}, false
+	if c.hold != nil {
+		c.hold.Done(h, status)
+	} else {
+		c.slot.Done(h, status)
+	}
+	c.slot, c.hold, c.held = ratelimit.Slot{}, nil, false
 }
 
 type callKey struct{}
