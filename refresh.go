@@ -220,6 +220,7 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 		}
 		s.unsaved.Store(nil)
 	}
+	loaded := stored // what the store holds (nil: nothing)
 	if stored == nil {
 		stored = s.cur.Load()
 		if stored == nil && !s.mint {
@@ -245,7 +246,7 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 		return nil, fmt.Errorf("ghl: refresh token %q: %w", s.key, err)
 	}
 	inherit(fresh, stored)
-	if err := s.store.Save(ctx, s.key, fresh); err != nil {
+	if err := s.save(ctx, loaded, fresh); err != nil {
 		s.unsaved.Store(&pendingSave{fresh: fresh, replaced: stored})
 		return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): %w", s.key, err)
 	}
@@ -255,6 +256,26 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 			s.key, fresh.Expiry.Format(time.RFC3339))
 	}
 	return fresh, nil
+}
+
+// errStoreMoved: a compare-and-save found another pair in the store.
+var errStoreMoved = errors.New("the store holds another pair than the one refreshed")
+
+// save writes fresh in place of loaded (what the store held; nil for
+// nothing): compare-and-swap when the store can, a plain save otherwise.
+func (s *RefreshingSource) save(ctx context.Context, loaded, fresh *Token) error {
+	cas, ok := s.store.(CompareAndSaver)
+	if !ok {
+		return s.store.Save(ctx, s.key, fresh)
+	}
+	swapped, err := cas.CompareAndSave(ctx, s.key, loaded, fresh)
+	if err != nil {
+		return err
+	}
+	if !swapped {
+		return errStoreMoved
+	}
+	return nil
 }
 
 // inherit copies what a refresh answer may leave out from the old pair.

@@ -40,6 +40,16 @@ type TokenStore interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
+// CompareAndSaver is a TokenStore that can replace a pair only while it
+// still holds the one the caller read (matched on the refresh token, or on
+// nothing stored when old is nil). A RefreshingSource uses it when the store
+// has it, so that a refresh whose lock expired mid-way (a stalled process)
+// can never overwrite a newer pair; ok is false when the store held
+// something else, and nothing was written.
+type CompareAndSaver interface {
+	CompareAndSave(ctx context.Context, key string, old, new *Token) (ok bool, err error)
+}
+
 // keyLocks is an in-process lock per key that waits with a context.
 type keyLocks struct {
 	mu    sync.Mutex
