@@ -193,7 +193,7 @@ func (s *AppointmentsService) Create(ctx context.Context, req CreateAppointmentR
 		Description: req.Description, Address: req.Address, MeetingLocationType: req.MeetingLocationType,
 		IgnoreFreeSlotValidation: req.IgnoreFreeSlotValidation, IgnoreDateRange: req.IgnoreDateRange, ToNotify: req.ToNotify, RRule: req.RRule}
 	var out Appointment
-	o := op{method: http.MethodPost, path: "/calendars/events/appointments", body: &body, version: CalendarsVersion,
+	o := op{method: http.MethodPost, path: "/calendars/events/appointments", body: &body, location: loc, version: CalendarsVersion,
 		valid: func() string { return needID(out.ID, "appointment") }}
 	if err := s.c.do(ctx, o, &out, opts); err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func (s *ContactsService) Create(ctx context.Context, req CreateContactRequest, 
 		return nil, err
 	}
 	var out contactBody
-	o := op{method: http.MethodPost, path: "/contacts/", body: &req, valid: func() string { return needID(out.Contact.ID, "contact") }}
+	o := op{method: http.MethodPost, path: "/contacts/", body: &req, location: loc, valid: func() string { return needID(out.Contact.ID, "contact") }}
 	if err := s.c.do(ctx, o, &out, opts); err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *ContactsService) Upsert(ctx context.Context, req UpsertContactRequest, 
 	}
 	alwaysNew := req.CreateNewIfDuplicateAllowed != nil && *req.CreateNewIfDuplicateAllowed
 	var unknown bool
-	o := op{method: http.MethodPost, path: "/contacts/upsert", body: &req, retryable: !alwaysNew, settle: !alwaysNew,
+	o := op{method: http.MethodPost, path: "/contacts/upsert", body: &req, location: loc, retryable: !alwaysNew, settle: !alwaysNew,
 		valid: func() string { return needID(out.Contact.ID, "contact") }}
 	if err := s.c.do(ctx, o, &out, append(opts[:len(opts):len(opts)], reportUnknown(&unknown))); err != nil {
 		return nil, err
@@ -372,7 +372,7 @@ func (s *ContactsService) bulkTags(ctx context.Context, kind string, req BulkTag
 		return nil, err
 	}
 	var out BulkTagsResult
-	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/bulk/tags/update/" + kind, body: &req, retryable: true}, &out, opts); err != nil {
+	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/bulk/tags/update/" + kind, body: &req, location: loc, retryable: true}, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -419,7 +419,7 @@ func (s *ContactsService) bulkBusiness(ctx context.Context, businessID *string, 
 		BusinessID *string  `json:"businessId"` // null removes
 	}{loc, req.ContactIDs, businessID}
 	var out BulkBusinessResult
-	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/bulk/business", body: &body, retryable: true}, &out, opts); err != nil {
+	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/bulk/business", body: &body, location: loc, retryable: true}, &out, opts); err != nil {
 		return nil, err
 	}
 	if !out.Success {

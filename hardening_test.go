@@ -469,3 +469,23 @@ func TestCustomRateLimiter(t *testing.T) {
 	_, err = ghl.NewClient(ghl.WithToken("t"), ghl.WithRateLimiter(nil))
 	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
 }
+
+// TestBudgetKeyedByTargetLocation: an agency client without a default
+// location spends each location's own budget, not one shared "default".
+func TestBudgetKeyedByTargetLocation(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{status: 200, body: `{"contacts":[],"total":0}`})
+	lim := ghl.NewRateLimiter()
+	c, err := ghl.NewClient(ghl.WithBaseURL(rec.srv.URL), ghl.WithToken(testToken), ghl.WithRateLimiter(lim))
+	require.NoError(t, err)
+	for _, loc := range []string{"LocationA00000000001", "LocationA00000000001", "LocationB00000000001"} {
+		_, err := c.Contacts.Search(ctx, ghl.SearchRequest{LocationID: loc})
+		require.NoError(t, err)
+	}
+	_, err = c.Tags.ListLocation(ctx, "LocationC00000000001")
+	_ = err // the answer does not matter here; the budget does
+	assert.Equal(t, 2, lim.Snapshot("LocationA00000000001").Used)
+	assert.Equal(t, 1, lim.Snapshot("LocationB00000000001").Used)
+	assert.Equal(t, 1, lim.Snapshot("LocationC00000000001").Used)
+	assert.Zero(t, lim.Snapshot("default").Used)
+}

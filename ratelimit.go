@@ -86,7 +86,8 @@ type RateHold interface {
 //
 // Every client has its own unless WithRateLimiter shares one (clients of
 // one app and location in one process should share) or WithoutRateLimiter
-// turns it off. Limits are kept per location: the client's WithLocation.
+// turns it off. Limits are kept per location, the one each request targets
+// (its locationId, or the client's WithLocation for requests by contact ID).
 type LocalRateLimiter struct{ l *ratelimit.Limiter }
 
 // NewRateLimiter returns an in-process limiter to share between clients.

@@ -45,6 +45,10 @@ type op struct {
 	// valid, when set, checks the decoded answer: a non-empty reason makes
 	// the answer unusable (a create that answered without an ID).
 	valid func() string
+	// location is the location the request targets, for the rate limiter,
+	// when it travels in the body ("" otherwise: it is read from the query
+	// or the path, else the client's location is assumed).
+	location string
 	// settle: a second attempt racing the first on HighLevel's side could
 	// create a duplicate (an upsert), so a resend after an unknown outcome
 	// waits RetryPolicy.SettleWait first.
@@ -84,7 +88,7 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 		call.Authorize = c.authorize
 	}
 	if c.limiter != nil {
-		call.Key = c.limitKey
+		call.Key = c.limitKeyOf(&o)
 		if local, ok := c.limiter.(*LocalRateLimiter); ok {
 			call.Local = local.l // the fast path: no interface, no allocation
 		} else {
@@ -227,6 +231,22 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	}
 	call.Begin()
 	return req, nil
+}
+
+// limitKeyOf is the rate-limit key of a request: the location it targets
+// (HighLevel counts per app and location), else the client's.
+func (c *Client) limitKeyOf(o *op) string {
+	switch {
+	case o.location != "":
+		return o.location
+	case o.query.Has("locationId"):
+		return o.query.Get("locationId")
+	case strings.HasPrefix(o.path, "/locations/"):
+		if loc, _, _ := strings.Cut(o.path[len("/locations/"):], "/"); loc != "" {
+			return loc
+		}
+	}
+	return c.limitKey
 }
 
 // limitError turns the limiter's refusal into the SDK's error.

@@ -209,7 +209,7 @@ func (s *ContactsService) Search(ctx context.Context, req SearchRequest, opts ..
 		Total    int       `json:"total"`
 		TraceID  string    `json:"traceId"`
 	}
-	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/search", body: &req, retryable: true}, &out, opts); err != nil {
+	if err := s.c.do(ctx, op{method: http.MethodPost, path: "/contacts/search", body: &req, location: loc, retryable: true}, &out, opts); err != nil {
 		return nil, err
 	}
 	res := &SearchResult{Contacts: out.Contacts, Total: out.Total, TraceID: out.TraceID}
