@@ -88,12 +88,25 @@ func TestBulkStopsCleanlyOnCancel(t *testing.T) {
 // into one location at the same time. They learn of each other from
 // X-RateLimit-Remaining; the few 429s left are retried and nothing is lost.
 func TestTwoClientsShareOneLocation(t *testing.T) {
+	twoClients(t, ghl.WithRetryPolicy(patient))
+}
+
+// TestTwoClientsDefaultRetryPolicy: the same with the default retry policy,
+// as most apps run: every item completes.
+func TestTwoClientsDefaultRetryPolicy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two bulk imports")
+	}
+	twoClients(t)
+}
+
+func twoClients(t *testing.T, opts ...ghl.Option) {
 	srv := ghltest.NewServer(ghltest.WithRateLimit(50, 250*time.Millisecond))
 	defer srv.Close()
 	var reports [2]*ghl.BulkUpsertReport
 	var wg sync.WaitGroup
 	for i := range 2 {
-		c, err := srv.Client(ghl.WithRetryPolicy(patient))
+		c, err := srv.Client(opts...)
 		require.NoError(t, err)
 		wg.Add(1)
 		go func() {

@@ -67,6 +67,12 @@ type RetryPolicy struct {
 	MaxRetries int
 	MinWait    time.Duration // first backoff step; 0 means 500 ms
 	MaxWait    time.Duration // longest single wait, including a server's Retry-After; 0 means 30 s
+	// MaxRateLimitRetries is how many 429 answers are retried on top of
+	// MaxRetries: a 429 means HighLevel did nothing, and clients that share
+	// a budget without coordinating draw them in runs. 0 means the default
+	// (10); NoRetries gives 429s no retries of their own (they then count
+	// against MaxRetries).
+	MaxRateLimitRetries int
 	// SettleWait is the least time an idempotent write that may create
 	// something (Contacts.Upsert) waits before it is sent again after an
 	// attempt whose outcome is unknown (a timeout, a reset, a 502 or 504, a
@@ -80,19 +86,28 @@ type RetryPolicy struct {
 const NoRetries = -1
 
 // DefaultRetryPolicy returns the policy used unless WithRetryPolicy says
-// otherwise: 3 retries, waits from 500 ms up to 30 s, 5 s settle wait.
+// otherwise: 3 retries after failures and 10 more after 429s, waits from
+// 500 ms up to 30 s, 5 s settle wait.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second, SettleWait: 5 * time.Second}
+	return RetryPolicy{MaxRetries: 3, MaxRateLimitRetries: 10, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second,
+		SettleWait: 5 * time.Second}
 }
 
 // withDefaults fills the zero fields of p from DefaultRetryPolicy.
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy()
+	once := p.MaxRetries < 0 // NoRetries: each call is sent once, 429 or not
 	switch {
 	case p.MaxRetries == 0:
 		p.MaxRetries = d.MaxRetries
 	case p.MaxRetries < 0:
 		p.MaxRetries = 0
+	}
+	switch {
+	case p.MaxRateLimitRetries == 0 && !once:
+		p.MaxRateLimitRetries = d.MaxRateLimitRetries
+	case p.MaxRateLimitRetries < 0:
+		p.MaxRateLimitRetries = 0
 	}
 	if p.MinWait == 0 {
 		p.MinWait = d.MinWait
@@ -454,7 +469,8 @@ func WithResponse(r *Response) CallOption {
 	return func(cs *callSettings) { cs.resp = r }
 }
 
-// WithMaxRetries overrides the client's retry count for one call.
+// WithMaxRetries overrides the client's retry count for one call; 0 sends
+// the call once, 429 or not.
 func WithMaxRetries(n int) CallOption {
 	return func(cs *callSettings) {
 		if n >= 0 {

@@ -79,7 +79,12 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if len(o.query) > 0 {
 		u += "?" + o.query.Encode()
 	}
-	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody,
+	rateRetries := c.retry.MaxRateLimitRetries
+	if cs.retries == 0 {
+		rateRetries = 0 // the call is sent once
+	}
+	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxRateRetries: rateRetries,
+		MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody,
 		AttemptTimeout: cs.attempt}
 	if o.settle {
 		call.Settle = c.retry.SettleWait

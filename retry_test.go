@@ -95,8 +95,10 @@ func TestRetryMatrix(t *testing.T) {
 			require.Error(t, err)
 			var want int
 			switch fname {
-			case "refused", "429":
+			case "refused":
 				want = 4 // provably not processed: every call is resent
+			case "429":
+				want = 14 // refused by the server: resent, with 10 retries of their own
 			case "500", "502", "503", "504", "408", "reset":
 				if idempotent[name] {
 					want = 4

@@ -37,8 +37,13 @@ type Call struct {
 	// reach the server (the connection was never made) or the server refused it
 	// with a 429.
 	Retryable bool
-	// MaxRetries is how many attempts may follow the first.
+	// MaxRetries is how many attempts may follow the first after failures.
 	MaxRetries int
+	// MaxRateRetries is how many 429 answers are retried besides: a 429
+	// says the server did nothing, and replicas that share a budget
+	// without coordinating draw them in runs.
+	MaxRateRetries int
+	failures, refusals int // retries spent on each
 	// MaxWait is the longest single wait between attempts. A Retry-After
 	// longer than this ends the retries: the caller gets the 429 at once
 	// rather than a second refusal later.
@@ -201,12 +206,20 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if err != nil && call.BodyErr != nil {
 		// The answer was cut off. Resend only what may be resent; either
 		// way the caller reads BodyErr, not a transport error.
-		if call.Retryable && !errors.Is(err, ErrTooLarge) && call.Attempts <= call.MaxRetries {
+		if call.Retryable && !errors.Is(err, ErrTooLarge) && call.failures < call.MaxRetries {
+			call.failures++
 			return true, nil
 		}
 		return false, nil
 	}
-	if !shouldRetry(call, resp, err) || call.Attempts > call.MaxRetries {
+	if !shouldRetry(call, resp, err) {
+		return false, nil
+	}
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests && call.refusals < call.MaxRateRetries {
+		call.refusals++
+	} else if call.failures < call.MaxRetries {
+		call.failures++
+	} else {
 		return false, nil
 	}
 	if resp != nil {
