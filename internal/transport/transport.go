@@ -42,7 +42,7 @@ type Call struct {
 	// MaxRateRetries is how many 429 answers are retried besides: a 429
 	// says the server did nothing, and replicas that share a budget
 	// without coordinating draw them in runs.
-	MaxRateRetries int
+	MaxRateRetries     int
 	failures, refusals int // retries spent on each
 	// MaxWait is the longest single wait between attempts. A Retry-After
 	// longer than this ends the retries: the caller gets the 429 at once
