@@ -211,6 +211,17 @@ func TestWaitersServedInOrder(t *testing.T) {
 			mu.Unlock()
 			s.Done(headers(10, 5, 100), 200)
 		}()
+		// Caller i has arrived once it is served or queued: only then does
+		// the next one start, so that arrival order is i's order whatever
+		// the scheduler does.
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
+			mu.Lock()
+			served := len(granted)
+			mu.Unlock()
+			if served+l.Snapshot("loc").Waiting > i {
+				break
+			}
+		}
 		time.Sleep(5 * time.Millisecond) // 200 per second: twice the limit
 	}
 	wg.Wait()
