@@ -67,6 +67,9 @@ type emittedVersion struct {
 // webhook.NewHandler's function. It only records the hint, so it answers
 // quickly.
 func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastHook = time.Now() // any delivery shows webhooks are flowing
 	var id, kind string
 	switch e := ev.(type) {
 	case *webhook.ContactEvent:
@@ -75,15 +78,10 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 		id, kind = e.ContactID, "task"
 	case *webhook.NoteEvent:
 		id, kind = e.ContactID, "note"
-	default:
-		return nil
 	}
 	if id == "" {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lastHook = time.Now()
 	if s.hints == nil {
 		s.hints = map[string]*Event{}
 	}
