@@ -273,6 +273,10 @@ func (b *bucket) dailySpent(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// grantHook, when set (by tests), is called under the key's lock at every
+// grant, with the caller's context: the true order of grants.
+var grantHook func(ctx context.Context)
+
 // Slot is a request's reservation; call Done when its answer (or failure) is in.
 type Slot struct {
 	l *Limiter
@@ -292,6 +296,9 @@ func (l *Limiter) Acquire(ctx context.Context, key string) (Slot, error) {
 			return Slot{}, &DailyError{Reset: reset}
 		}
 		if ok, _ := b.reserve(now); ok {
+			if grantHook != nil {
+				grantHook(ctx)
+			}
 			b.mu.Unlock()
 			return Slot{l: l, b: b}, nil
 		}
@@ -308,6 +315,9 @@ func (l *Limiter) Acquire(ctx context.Context, key string) (Slot, error) {
 			}
 			ok, wait := b.reserve(now)
 			if ok {
+				if grantHook != nil {
+					grantHook(ctx)
+				}
 				b.leave(w)
 				b.mu.Unlock()
 				return Slot{l: l, b: b}, nil

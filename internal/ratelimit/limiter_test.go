@@ -181,18 +181,30 @@ func TestDailyResetAsMillisecondsUntil(t *testing.T) {
 }
 
 // TestWaitersServedInOrder: 200 callers arriving at twice the allowed rate
-// are served in the order they came, none overtaken.
+// are served in the order they came, none overtaken. Grants are recorded by
+// the limiter itself, under its lock, so a busy machine cannot reorder the
+// record.
 func TestWaitersServedInOrder(t *testing.T) {
 	l := New()
-	ctx := context.Background()
-	s, err := l.Acquire(ctx, "loc")
+	s, err := l.Acquire(context.Background(), "loc")
 	require.NoError(t, err)
 	s.Done(headers(10, 9, 100), 200) // 10 per 100 ms = 100 per second
 	time.Sleep(110 * time.Millisecond)
 
-	const n = 200
+	type caller struct{}
 	var mu sync.Mutex
 	var granted []int
+	grantHook = func(ctx context.Context) {
+		if i, ok := ctx.Value(caller{}).(int); ok {
+			mu.Lock()
+			granted = append(granted, i)
+			mu.Unlock()
+		}
+	}
+	defer func() { grantHook = nil }()
+	served := func() int { mu.Lock(); defer mu.Unlock(); return len(granted) }
+
+	const n = 200
 	waits := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -200,31 +212,26 @@ func TestWaitersServedInOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			s, err := l.Acquire(ctx, "loc")
+			s, err := l.Acquire(context.WithValue(context.Background(), caller{}, i), "loc")
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			waits[i] = time.Since(start)
-			mu.Lock()
-			granted = append(granted, i)
-			mu.Unlock()
 			s.Done(headers(10, 5, 100), 200)
 		}()
 		// Caller i has arrived once it is served or queued: only then does
 		// the next one start, so that arrival order is i's order whatever
 		// the scheduler does.
 		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
-			mu.Lock()
-			served := len(granted)
-			mu.Unlock()
-			if served+l.Snapshot("loc").Waiting > i {
+			if served()+l.Snapshot("loc").Waiting > i {
 				break
 			}
 		}
 		time.Sleep(5 * time.Millisecond) // 200 per second: twice the limit
 	}
 	wg.Wait()
+	require.Len(t, granted, n)
 	maxOvertaken, inversions := 0, 0
 	pos := make([]int, n)
 	for p, i := range granted {
