@@ -6,6 +6,8 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -488,4 +490,44 @@ func TestBudgetKeyedByTargetLocation(t *testing.T) {
 	assert.Equal(t, 1, lim.Snapshot("LocationB00000000001").Used)
 	assert.Equal(t, 1, lim.Snapshot("LocationC00000000001").Used)
 	assert.Zero(t, lim.Snapshot("default").Used)
+}
+
+// slowLimiter makes every request wait before it may be sent.
+type slowLimiter struct{ wait time.Duration }
+
+func (l slowLimiter) Acquire(ctx context.Context, _ string) (ghl.RateHold, error) {
+	time.Sleep(l.wait)
+	return noopHold{}, nil
+}
+
+type noopHold struct{}
+
+func (noopHold) Done(http.Header, int) {}
+
+// freshTokens hands out tokens that the test server accepts for 30 ms only.
+type freshTokens struct{}
+
+func (freshTokens) AccessToken(context.Context) (string, error) {
+	return "tok-" + strconv.FormatInt(time.Now().UnixNano(), 10), nil
+}
+
+// TestTokenFetchedAfterTheRateWait: a request waits for its rate slot
+// before it takes its token, so a long wait never sends a token that
+// expired meanwhile.
+func TestTokenFetchedAfterTheRateWait(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		issued, _ := strconv.ParseInt(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer tok-"), 10, 64)
+		if time.Since(time.Unix(0, issued)) > 30*time.Millisecond {
+			w.WriteHeader(401)
+			_, _ = w.Write([]byte(`{"message":"Invalid JWT"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(okContact))
+	}))
+	defer srv.Close()
+	c, err := ghl.NewClient(ghl.WithBaseURL(srv.URL), ghl.WithTokenSource(freshTokens{}), ghl.WithRateLimiter(slowLimiter{100 * time.Millisecond}))
+	require.NoError(t, err)
+	_, err = c.Contacts.Get(context.Background(), contactID)
+	assert.NoError(t, err)
 }

@@ -228,11 +228,14 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	if body != nil {
 		h["Content-Type"] = jsonHeader
 	}
-	if err := c.authorize(req.Request); err != nil {
-		return nil, err
-	}
+	// The rate slot first, then the token: a wait for room must not send a
+	// token that expired while it waited.
 	if err := call.Acquire(ctx); err != nil {
 		return nil, limitError(o, err)
+	}
+	if err := c.authorize(req.Request); err != nil {
+		call.Release(nil)
+		return nil, err
 	}
 	call.Begin()
 	return req, nil

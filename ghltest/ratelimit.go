@@ -7,12 +7,14 @@ import (
 )
 
 // bucket is the rate-limit state of one app and location: a fixed burst
-// window that starts with its first request, and a daily count.
+// window that starts with its first request (or, WithSlidingWindow, the
+// requests of the last window), and a daily count.
 type bucket struct {
 	windowStart time.Time
 	count       int
 	day         time.Time
 	daily       int
+	counted     []time.Time // with a sliding window: when each counted request arrived
 }
 
 // limitState is what the answer's headers report.
@@ -39,7 +41,14 @@ func (s *Server) admit(tok *token) (limitState, reply, bool) {
 		b = &bucket{}
 		s.limits[key] = b
 	}
-	if now.Sub(b.windowStart) >= s.cfg.window {
+	if s.cfg.sliding {
+		i := 0
+		for i < len(b.counted) && now.Sub(b.counted[i]) >= s.cfg.window {
+			i++
+		}
+		b.counted = b.counted[i:]
+		b.count = len(b.counted)
+	} else if now.Sub(b.windowStart) >= s.cfg.window {
 		b.windowStart, b.count = now, 0
 	}
 	if day := now.UTC().Truncate(24 * time.Hour); !day.Equal(b.day) {
@@ -50,6 +59,9 @@ func (s *Server) admit(tok *token) (limitState, reply, bool) {
 	if !refused {
 		b.count++
 		b.daily++
+		if s.cfg.sliding {
+			b.counted = append(b.counted, now)
+		}
 	}
 	st.remaining, st.dailyRemaining = max(s.cfg.burst-b.count, 0), max(s.cfg.daily-b.daily, 0)
 	s.mu.Unlock()

@@ -79,6 +79,7 @@ type config struct {
 	apps          map[string]string // client_id -> secret
 	extraLocs     []string
 	searchLag     time.Duration
+	sliding       bool
 }
 
 // An Option configures a Server.
@@ -96,6 +97,11 @@ func WithLocations(ids ...string) Option {
 
 // WithContacts seeds DefaultLocationID with n realistic contacts.
 func WithContacts(n int) Option { return func(c *config) { c.contacts = n } }
+
+// WithSlidingWindow counts the burst limit over a sliding window (any
+// window-long span holds at most the limit) instead of fixed windows that
+// start with their first request.
+func WithSlidingWindow() Option { return func(c *config) { c.sliding = true } }
 
 // WithSearchLag makes POST /contacts/search see each contact write only d
 // after it happened, as HighLevel's search index lags writes by "a few

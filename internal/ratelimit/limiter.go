@@ -210,7 +210,11 @@ func (b *bucket) reserve(now time.Time) (bool, time.Duration) {
 	if b.remaining >= 0 && now.Sub(b.remainingAt) >= b.window {
 		b.remaining = -1 // that report's window is over
 	}
-	serverRoom := b.remaining < 0 || b.share(b.remaining)-b.sentSinceSeen > 0
+	// The server's count gates only while other processes are seen using
+	// the budget: when everything it counted is ours, our own holds, which
+	// end as each request ages out, already keep within the limit, and a
+	// "Remaining: 0" would otherwise stall a whole window after the answer.
+	serverRoom := b.remaining < 0 || b.nPhantom == 0 || b.share(b.remaining)-b.sentSinceSeen > 0
 	if b.inflight+b.live()+b.nPhantom < b.max && serverRoom {
 		b.inflight++
 		b.dailySince++
