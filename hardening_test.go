@@ -489,6 +489,8 @@ func TestBudgetKeyedByTargetLocation(t *testing.T) {
 	assert.Equal(t, 2, lim.Snapshot("LocationA00000000001").Used)
 	assert.Equal(t, 1, lim.Snapshot("LocationB00000000001").Used)
 	assert.Equal(t, 1, lim.Snapshot("LocationC00000000001").Used)
+	require.NoError(t, c.Do(ctx, "GET", "/users/?companyId=Company0000000000001", nil, nil))
+	assert.Equal(t, 1, lim.Snapshot("company:Company0000000000001").Used, "agency calls spend the company's budget")
 	assert.Zero(t, lim.Snapshot("default").Used)
 }
 

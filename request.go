@@ -242,13 +242,16 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 }
 
 // limitKeyOf is the rate-limit key of a request: the location it targets
-// (HighLevel counts per app and location), else the client's.
+// (HighLevel counts per app and location, or company for agency calls),
+// else the client's.
 func (c *Client) limitKeyOf(o *op) string {
 	switch {
 	case o.location != "":
 		return o.location
 	case o.query.Has("locationId"):
 		return o.query.Get("locationId")
+	case o.query.Has("companyId"):
+		return "company:" + o.query.Get("companyId") // an agency-level call
 	case strings.HasPrefix(o.path, "/locations/"):
 		if loc, _, _ := strings.Cut(o.path[len("/locations/"):], "/"); loc != "" {
 			return loc
