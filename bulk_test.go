@@ -171,29 +171,49 @@ func TestDailyLimitFailsFastWithoutSending(t *testing.T) {
 // per 200 ms (500/s), and reports the 429s collected and the share of the
 // allowed rate achieved.
 func benchBulk(b *testing.B, limited bool) {
-	const n, burst, window = 2000, 100, 200 * time.Millisecond
+	opts := []ghl.Option{ghl.WithRetryPolicy(patient)}
+	if !limited {
+		opts = append(opts, ghl.WithoutRateLimiter())
+	}
+	measureBulk(b, bulkRun{n: 2000, burst: 100, window: 200 * time.Millisecond, concurrency: 16, opts: opts})
+}
+
+// bulkRun is one bulk-upsert benchmark setting.
+type bulkRun struct {
+	n, burst, concurrency int
+	window, latency       time.Duration
+	sliding               bool
+	opts                  []ghl.Option
+}
+
+// measureBulk upserts r.n contacts into a fresh ghltest per iteration and
+// reports the 429s drawn and the share of the allowed rate reached.
+func measureBulk(b *testing.B, r bulkRun) {
 	var total429 int
 	var totalElapsed time.Duration
 	runs := 0
 	for b.Loop() {
 		b.StopTimer()
-		srv := ghltest.NewServer(ghltest.WithRateLimit(burst, window))
-		opts := []ghl.Option{ghl.WithRetryPolicy(patient)}
-		if !limited {
-			opts = append(opts, ghl.WithoutRateLimiter())
+		sopts := []ghltest.Option{ghltest.WithRateLimit(r.burst, r.window)}
+		if r.sliding {
+			sopts = append(sopts, ghltest.WithSlidingWindow())
 		}
-		c, err := srv.Client(opts...)
+		srv := ghltest.NewServer(sopts...)
+		if r.latency > 0 {
+			srv.Inject(ghltest.Fault{Path: "/contacts/upsert", Latency: r.latency, Times: 1 << 30})
+		}
+		c, err := srv.Client(r.opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
-		reqs := upserts("bench", n)
+		reqs := upserts("bench", r.n)
 		b.StartTimer()
 		start := time.Now()
-		r := c.Contacts.BulkUpsert(context.Background(), reqs, ghl.BulkOptions{Concurrency: 16})
+		rep := c.Contacts.BulkUpsert(context.Background(), reqs, ghl.BulkOptions{Concurrency: r.concurrency})
 		elapsed := time.Since(start)
 		b.StopTimer()
-		if r.Failed != 0 || r.Created != n {
-			b.Fatalf("created %d, failed %d", r.Created, r.Failed)
+		if rep.Failed != 0 || rep.Created != r.n {
+			b.Fatalf("created %d, failed %d", rep.Created, rep.Failed)
 		}
 		total429 += srv.RateLimited()
 		totalElapsed += elapsed
@@ -201,10 +221,9 @@ func benchBulk(b *testing.B, limited bool) {
 		srv.Close()
 		b.StartTimer()
 	}
-	allowed := float64(burst) / window.Seconds()
-	achieved := float64(n*runs) / totalElapsed.Seconds()
+	allowed := float64(r.burst) / r.window.Seconds()
 	b.ReportMetric(float64(total429)/float64(runs), "429s")
-	b.ReportMetric(achieved/allowed*100, "pct_of_limit")
+	b.ReportMetric(float64(r.n*runs)/totalElapsed.Seconds()/allowed*100, "pct_of_limit")
 }
 
 // BenchmarkBulkUpsertAtLimit: the bulk helper under the proactive limiter.
@@ -274,38 +293,8 @@ func BenchmarkBulkUpsertSliding(b *testing.B) {
 	for _, latency := range []time.Duration{30 * time.Millisecond, 0} {
 		for _, conc := range []int{8, 32} {
 			b.Run(fmt.Sprintf("latency=%s/concurrency=%d", latency, conc), func(b *testing.B) {
-				const n, burst, window = 1000, 50, 200 * time.Millisecond
-				var total429 int
-				var totalElapsed time.Duration
-				runs := 0
-				for b.Loop() {
-					b.StopTimer()
-					srv := ghltest.NewServer(ghltest.WithRateLimit(burst, window), ghltest.WithSlidingWindow())
-					if latency > 0 {
-						srv.Inject(ghltest.Fault{Path: "/contacts/upsert", Latency: latency, Times: 1 << 30})
-					}
-					c, err := srv.Client()
-					if err != nil {
-						b.Fatal(err)
-					}
-					reqs := upserts("slide", n)
-					b.StartTimer()
-					start := time.Now()
-					r := c.Contacts.BulkUpsert(context.Background(), reqs, ghl.BulkOptions{Concurrency: conc})
-					elapsed := time.Since(start)
-					b.StopTimer()
-					if r.Failed != 0 || r.Created != n {
-						b.Fatalf("created %d, failed %d", r.Created, r.Failed)
-					}
-					total429 += srv.RateLimited()
-					totalElapsed += elapsed
-					runs++
-					srv.Close()
-					b.StartTimer()
-				}
-				allowed := float64(burst) / window.Seconds()
-				b.ReportMetric(float64(total429)/float64(runs), "429s")
-				b.ReportMetric(float64(n*runs)/totalElapsed.Seconds()/allowed*100, "pct_of_limit")
+				measureBulk(b, bulkRun{n: 1000, burst: 50, window: 200 * time.Millisecond, latency: latency,
+					sliding: true, concurrency: conc})
 			})
 		}
 	}
