@@ -110,7 +110,7 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if logging {
 		start = time.Now()
 	}
-	sent := []string{bearer(req.Request)}
+	first := req.Request // its token, for scrubbing errors; read only when one is built
 	resp, err := c.rc.Do(req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		// An OAuth source refreshes once and the call is sent once more: a
@@ -128,12 +128,12 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 			resp, err = c.rc.Do(req)
 		}
 	}
-	sent = append(sent, bearer(req.Request))
+	sent := func() []string { return []string{bearer(first), bearer(req.Request)} }
 	if cs.unknown != nil {
 		*cs.unknown = call.Ambiguous
 	}
 	if err != nil {
-		return sendError(o, call, err, sent)
+		return sendError(o, call, err, sent())
 	}
 	defer resp.Body.Close()
 	if logging {
@@ -151,7 +151,7 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 			// An earlier attempt whose answer was lost did the delete.
 			return nil
 		}
-		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, sent...)
+		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, sent()...)
 		if resp.StatusCode == http.StatusUnauthorized && c.tokens == nil {
 			var ae *APIError
 			if errors.As(err, &ae) {
