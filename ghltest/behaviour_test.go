@@ -504,3 +504,37 @@ func TestLocalLimiterContract(t *testing.T) {
 		return []ghl.RateLimiter{l, l}
 	})
 }
+
+// TestExpireAccessTokens: an issued token expired early is refused with a
+// 401; a client with a refreshing source refreshes once and goes on; static
+// tokens live on.
+func TestExpireAccessTokens(t *testing.T) {
+	ctx := context.Background()
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
+	require.NoError(t, err)
+	src, tok, err := cfg.ExchangeAndSave(ctx, code, ghl.NewMemoryStore())
+	require.NoError(t, err)
+	c, err := ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithTokenSource(src), ghl.WithLocation(ghltest.DefaultLocationID))
+	require.NoError(t, err)
+	static, err := srv.Client()
+	require.NoError(t, err)
+	_, err = c.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
+	require.NoError(t, err)
+
+	srv.ExpireAccessTokens()
+	req, _ := http.NewRequest("GET", srv.URL()+"/contacts/?locationId="+ghltest.DefaultLocationID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Version", ghl.APIVersion)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode)
+	_, err = c.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
+	require.NoError(t, err, "refreshed after the 401")
+	assert.Equal(t, 1, srv.TokenGrants("refresh_token"))
+	_, err = static.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
+	require.NoError(t, err)
+}

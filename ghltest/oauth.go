@@ -52,6 +52,21 @@ func (s *Server) issue(g *grant) map[string]any {
 	return out
 }
 
+// ExpireAccessTokens ends the life of every access token issued so far
+// (static tokens excepted): the next request with one is answered 401, as
+// when a token expires sooner than its holder thought (clock skew, a
+// revocation). Refresh tokens stay valid.
+func (s *Server) ExpireAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, t := range s.tokens {
+		if t.kind != kindStatic {
+			t.expires = now
+		}
+	}
+}
+
 // tokenEndpoint serves POST /oauth/token: authorization_code and
 // refresh_token grants. Refresh tokens are single-use.
 func (s *Server) tokenEndpoint(r *http.Request, body []byte) reply {

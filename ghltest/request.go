@@ -107,11 +107,15 @@ func (s *Server) authenticate(r *http.Request) (*token, reply, bool) {
 	}
 	s.mu.Lock()
 	tok := s.tokens[v]
+	var expires time.Time
+	if tok != nil {
+		expires = tok.expires
+	}
 	s.mu.Unlock()
 	if tok == nil {
 		return nil, unauthorized("Invalid token: access token is invalid"), false
 	}
-	if !tok.expires.IsZero() && !s.now().Before(tok.expires) {
+	if !expires.IsZero() && !s.now().Before(expires) {
 		return nil, unauthorized("Invalid JWT"), false
 	}
 	return tok, reply{}, true

@@ -59,7 +59,11 @@ type Server struct {
 	grants    map[string]int // token endpoint calls by grant type
 	gen       uint64         // write generation: bumped after every write request
 	hooks     *webhooks      // webhook deliveries, when enabled
-	signer    *webhook.TestSigner
+	// webhook faults (webhooks.go)
+	hookFaults   []*WebhookFault
+	hookHeld     [][]byte // deliveries a Reorder fault holds back
+	hooksStopped bool
+	signer       *webhook.TestSigner
 
 	calendars    map[string]*Calendar    // by ID (calendars.go)
 	appointments map[string]*appointment // by ID

@@ -75,10 +75,17 @@ func (s *Server) WebhookVerifier(opts ...webhook.Option) (*webhook.Verifier, err
 	return s.WebhookSigner().TestVerifier(opts...)
 }
 
-// WaitWebhooks blocks until every delivery queued so far was sent (or gave up).
+// WaitWebhooks blocks until every delivery queued so far was sent (or gave
+// up), sending first the ones a Reorder fault still holds.
 func (s *Server) WaitWebhooks(ctx context.Context) error {
 	s.mu.Lock()
 	w := s.hooks
+	if w != nil {
+		for _, held := range s.hookHeld { // nothing came after them: send them now
+			w.send(held)
+		}
+	}
+	s.hookHeld = nil
 	s.mu.Unlock()
 	if w == nil {
 		return nil
@@ -167,11 +174,74 @@ func (w *webhooks) close() {
 	}
 }
 
+// WebhookFault changes the next webhook deliveries of matching events, as
+// a real deployment sees them.
+type WebhookFault struct {
+	Type  string // event type, e.g. "ContactUpdate"; "" matches any
+	Times int    // how many matching events; 0 means 1
+
+	// Drop loses the event: it is never delivered (HighLevel gave up, or
+	// never sent it).
+	Drop bool
+	// Duplicate delivers the event twice, the second copy with its own
+	// webhookId and timestamp (as when HighLevel emits one change twice),
+	// so deduplication by webhookId alone does not catch it.
+	Duplicate bool
+	// Reorder holds the event back and delivers it after the next event
+	// (or at WaitWebhooks when no other comes): an older state arrives
+	// after a newer one.
+	Reorder bool
+}
+
+// InjectWebhook arms f for the next f.Times matching events. Deliveries must
+// be on (DeliverWebhooks).
+func (s *Server) InjectWebhook(f WebhookFault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	s.hookFaults = append(s.hookFaults, &f)
+	s.mu.Unlock()
+}
+
+// StopWebhooks stops deliveries: every change from now on is lost to the
+// receiver, as when HighLevel disables an endpoint or its delivery system
+// stalls. ResumeWebhooks starts them again (what was lost stays lost).
+func (s *Server) StopWebhooks() {
+	s.mu.Lock()
+	s.hooksStopped = true
+	s.mu.Unlock()
+}
+
+// ResumeWebhooks undoes StopWebhooks for the changes that follow.
+func (s *Server) ResumeWebhooks() {
+	s.mu.Lock()
+	s.hooksStopped = false
+	s.mu.Unlock()
+}
+
+// hookFault takes the first armed webhook fault matching eventType. Callers
+// hold s.mu.
+func (s *Server) hookFault(eventType string) *WebhookFault {
+	for i, f := range s.hookFaults {
+		if f.Type != "" && f.Type != eventType {
+			continue
+		}
+		f.Times--
+		if f.Times <= 0 {
+			s.hookFaults = append(s.hookFaults[:i:i], s.hookFaults[i+1:]...)
+		}
+		return f
+	}
+	return nil
+}
+
 // emit queues a delivery of v (a contact, note or task) as eventType.
 // Callers hold s.mu.
 func (c *call) emit(eventType string, v any) {
-	w := c.s.hooks
-	if w == nil {
+	s := c.s
+	w := s.hooks
+	if w == nil || s.hooksStopped {
 		return
 	}
 	b, err := json.Marshal(v)
@@ -185,12 +255,32 @@ func (c *call) emit(eventType string, v any) {
 	delete(m, "searchAfter")
 	m["type"] = eventType // replaces a contact's own "type" (lead, customer), as HighLevel's payloads do
 	m["locationId"] = c.tok.location
-	m["webhookId"] = newSecret("wh-")
-	m["timestamp"] = c.s.now().UTC().Format("2006-01-02T15:04:05.000Z")
-	body, err := json.Marshal(m)
-	if err != nil {
+	body := func() []byte {
+		m["webhookId"] = newSecret("wh-")
+		m["timestamp"] = s.now().UTC().Format("2006-01-02T15:04:05.000Z")
+		b, _ := json.Marshal(m)
+		return b
+	}
+	f := s.hookFault(eventType)
+	switch {
+	case f != nil && f.Drop:
+		return
+	case f != nil && f.Reorder:
+		s.hookHeld = append(s.hookHeld, body())
 		return
 	}
+	w.send(body())
+	if f != nil && f.Duplicate {
+		w.send(body())
+	}
+	for _, held := range s.hookHeld {
+		w.send(held)
+	}
+	s.hookHeld = nil
+}
+
+// send queues one delivery.
+func (w *webhooks) send(body []byte) {
 	w.pending.Add(1)
 	select {
 	case w.queue <- body:

@@ -81,3 +81,55 @@ func TestWebhookDeliveries(t *testing.T) {
 	assert.Equal(t, "call", got[3].(*webhook.TaskEvent).Title)
 	assert.Equal(t, "active", got[6].(*webhook.ContactEvent).DNDSettings.SMS.Status)
 }
+
+// TestWebhookFaults: a dropped event never arrives, a duplicated one arrives
+// twice with two webhookIds, a reordered one arrives after the next, and
+// after StopWebhooks nothing arrives until ResumeWebhooks.
+func TestWebhookFaults(t *testing.T) {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	v, err := srv.WebhookVerifier()
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var got []string // type and city of each delivery
+	ids := map[string]bool{}
+	receiver := httptest.NewServer(webhook.NewHandler(v, func(_ context.Context, ev webhook.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		ce := ev.(*webhook.ContactEvent)
+		got = append(got, ev.EventType()+" "+ce.City)
+		ids[ev.(*webhook.ContactEvent).WebhookID] = true
+		return nil
+	}))
+	defer receiver.Close()
+	srv.DeliverWebhooks(receiver.URL, nil)
+	c, err := srv.Client()
+	require.NoError(t, err)
+	ctx := context.Background()
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("f@example.com"), City: ghl.Ptr("a")})
+	require.NoError(t, err)
+	city := func(s string) {
+		t.Helper()
+		_, err := c.Contacts.Update(ctx, ct.ID, ghl.UpdateContactRequest{City: ghl.Ptr(s)})
+		require.NoError(t, err)
+	}
+	srv.InjectWebhook(ghltest.WebhookFault{Type: "ContactUpdate", Drop: true})
+	city("b")
+	srv.InjectWebhook(ghltest.WebhookFault{Type: "ContactUpdate", Duplicate: true})
+	city("c")
+	srv.InjectWebhook(ghltest.WebhookFault{Type: "ContactUpdate", Reorder: true})
+	city("d")
+	city("e")
+	srv.StopWebhooks()
+	city("f")
+	srv.ResumeWebhooks()
+	srv.InjectWebhook(ghltest.WebhookFault{Reorder: true})
+	city("g") // held until WaitWebhooks
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, srv.WaitWebhooks(wait))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"ContactCreate a", "ContactUpdate c", "ContactUpdate c", "ContactUpdate e", "ContactUpdate d", "ContactUpdate g"}, got)
+	assert.Len(t, ids, 6, "the duplicate has a webhookId of its own")
+}
