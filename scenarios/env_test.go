@@ -1,0 +1,231 @@
+package scenarios_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
+	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// The faults every scenario runs under, besides "none".
+const (
+	faultNone     = "none"
+	fault429      = "429 burst"
+	fault503      = "503 on a write"
+	faultDrop     = "dropped after create"
+	faultToken    = "token expiring mid-run"
+	faultHooks    = "duplicate and out-of-order webhooks"
+	faultHookStop = "webhooks stopping"
+	faultLag      = "search index lag"
+)
+
+var allFaults = []string{faultNone, fault429, fault503, faultDrop, faultToken, faultHooks, faultHookStop, faultLag}
+
+// Test-speed settings an app would leave at their defaults: HighLevel's
+// 10-second window shrunk, waits shortened.
+const (
+	testWindow = 50 * time.Millisecond
+	testQuiet  = 400 * time.Millisecond // a Stream's wait for webhooks before it polls
+	searchLag  = 1500 * time.Millisecond
+)
+
+const appAgent = "scenario-app"
+
+// env is one scenario run: a ghltest server, the integration's clients,
+// someone working in HighLevel, and the fault.
+type env struct {
+	t     *testing.T
+	fault string
+	srv   *ghltest.Server
+	// App and Worker are two processes of the integration (a web process and
+	// a background worker): one rate budget, and under faultToken one OAuth
+	// token store, shared.
+	App, Worker *ghl.Client
+	// User works in HighLevel's own UI: its requests are not the
+	// integration's, and are not counted as its spending.
+	User *ghl.Client
+
+	receiver *httptest.Server
+	armed    bool
+}
+
+const uiToken = "ghltest-ui-token"
+
+func newEnv(t *testing.T, fault string, opts ...ghltest.Option) *env {
+	t.Helper()
+	base := []ghltest.Option{ghltest.WithRateLimit(100, testWindow), ghltest.WithToken(uiToken, ghltest.DefaultLocationID)}
+	if fault == faultLag {
+		base = append(base, ghltest.WithSearchLag(searchLag))
+	}
+	if fault == faultToken {
+		base = append(base, ghltest.WithTokenLifetime(3*time.Second))
+	}
+	srv := ghltest.NewServer(append(base, opts...)...)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, fault: fault, srv: srv}
+
+	retry := ghl.WithRetryPolicy(ghl.RetryPolicy{MinWait: time.Millisecond, MaxWait: 100 * time.Millisecond, SettleWait: 50 * time.Millisecond})
+	limiter := ghl.WithRateLimiter(ghl.NewRateLimiter())
+	common := []ghl.Option{ghl.WithBaseURL(srv.URL()), ghl.WithLocation(ghltest.DefaultLocationID), retry, limiter}
+	var err error
+	if fault == faultToken {
+		// Two processes, two stores on one directory: the flock makes them
+		// spend each single-use refresh token once.
+		ctx := context.Background()
+		cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+		code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.write")
+		require.NoError(t, err)
+		dir, key := t.TempDir(), make([]byte, 32)
+		_, _ = rand.Read(key)
+		for i, c := range []**ghl.Client{&e.App, &e.Worker} {
+			store, err := ghl.NewFileStore(dir, key)
+			require.NoError(t, err)
+			if i == 0 {
+				_, _, err = cfg.ExchangeAndSave(ctx, code, store)
+				require.NoError(t, err)
+			}
+			src, err := cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithRefreshLeeway(time.Second))
+			require.NoError(t, err)
+			*c, err = ghl.NewClient(append(common, ghl.WithTokenSource(src), ghl.WithUserAgent(fmt.Sprintf("%s/%d", appAgent, i)))...)
+			require.NoError(t, err)
+		}
+	} else {
+		e.App, err = ghl.NewClient(append(common, ghl.WithToken(ghltest.DefaultToken), ghl.WithUserAgent(appAgent+"/0"))...)
+		require.NoError(t, err)
+		e.Worker, err = ghl.NewClient(append(common, ghl.WithToken(ghltest.DefaultToken), ghl.WithUserAgent(appAgent+"/1"))...)
+		require.NoError(t, err)
+	}
+	e.User, err = ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithToken(uiToken), ghl.WithLocation(ghltest.DefaultLocationID),
+		ghl.WithUserAgent("highlevel-ui"), retry)
+	require.NoError(t, err)
+	return e
+}
+
+// listen delivers the server's webhooks, verified, to fn.
+func (e *env) listen(fn func(context.Context, webhook.Event) error) {
+	v, err := e.srv.WebhookVerifier()
+	require.NoError(e.t, err)
+	e.receiver = httptest.NewServer(webhook.NewHandler(v, fn))
+	e.t.Cleanup(e.receiver.Close)
+	e.srv.DeliverWebhooks(e.receiver.URL, nil)
+}
+
+// arm starts the fault, mid-run: the scenario calls it once it is under way.
+func (e *env) arm() {
+	if e.armed {
+		return
+	}
+	e.armed = true
+	switch e.fault {
+	case fault429:
+		e.srv.Inject(ghltest.Fault{Status: 429, RetryAfter: "0", Times: 12, Body: `{"message":"Too many requests"}`})
+	case fault503:
+		// The SDK resends a PUT; a create it never resends (HighLevel may be
+		// part-way through it), so the app gets a typed error and retries.
+		e.srv.Inject(ghltest.Fault{Method: "PUT", Status: 503, Body: `{"message":"Service Unavailable"}`})
+		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/*", Status: 503, Body: `{"message":"Service Unavailable"}`})
+	case faultDrop:
+		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", DropAfter: true})
+		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/tasks", DropAfter: true})
+	case faultToken:
+		e.srv.ExpireAccessTokens()
+	case faultHooks:
+		e.srv.InjectWebhook(ghltest.WebhookFault{Duplicate: true, Times: 3})
+		e.srv.InjectWebhook(ghltest.WebhookFault{Reorder: true, Times: 3})
+	case faultHookStop:
+		e.srv.StopWebhooks()
+	}
+}
+
+// settle runs the app's step until done holds, waiting for webhook
+// deliveries between steps; it fails the test after 30 s.
+func (e *env) settle(step func(context.Context) error, done func() bool) {
+	e.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = e.srv.WaitWebhooks(wctx)
+		cancel()
+		if err := step(ctx); err != nil {
+			e.t.Logf("step: %v", err)
+		}
+		if done() {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: the two sides did not converge in 30 s", e.fault)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// spent counts the integration's requests (both processes, token calls
+// included), not the HighLevel user's.
+func (e *env) spent() int {
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if strings.HasPrefix(r.Header.Get("User-Agent"), appAgent) || r.Path == "/oauth/token" {
+			n++
+		}
+	}
+	return n
+}
+
+// The requests each run spent, for the table in the resolve note
+// (go test -v ./scenarios | grep REQUESTS).
+var (
+	reportMu sync.Mutex
+)
+
+func (e *env) report(scenario string, minimum int) {
+	reportMu.Lock()
+	defer reportMu.Unlock()
+	s := e.spent()
+	e.t.Logf("REQUESTS %-14s %-38s spent %5d  minimum %5d  429s %d", scenario, e.fault, s, minimum, e.srv.RateLimited())
+	require.GreaterOrEqual(e.t, s, minimum, "fewer requests than the minimum: the count is wrong")
+	if e.fault == faultToken {
+		require.GreaterOrEqual(e.t, e.srv.TokenGrants("refresh_token"), 1, "the expired token was refreshed")
+	}
+}
+
+// tokenMin is what OAuth adds to a run's minimum: the code exchange and one
+// refresh after the expiry.
+func (e *env) tokenMin() int {
+	if e.fault == faultToken {
+		return 2
+	}
+	return 0
+}
+
+// linked returns the HighLevel contact linked to an app's record.
+func (e *env) linked(app interface {
+	ContactID(context.Context, string) (string, bool)
+}, id string) string {
+	e.t.Helper()
+	rid, ok := app.ContactID(context.Background(), id)
+	require.True(e.t, ok, "%s is not linked to a contact", id)
+	return rid
+}
+
+// typed says whether err is one of the SDK's typed errors, as every
+// failure an app reports must be.
+func typed(err error) bool {
+	var ae *ghl.APIError
+	var ue *ghl.UnknownOutcomeError
+	var an *ghl.AnswerError
+	return errors.As(err, &ae) || errors.As(err, &ue) || errors.As(err, &an) ||
+		errors.Is(err, ghl.ErrMaybeProcessed) || errors.Is(err, ghlsync.ErrUnresolved)
+}
