@@ -297,7 +297,9 @@ func (f *FieldService) Dashboard(ctx context.Context) ([]DashboardRow, error) {
 		rows = append(rows, DashboardRow{ContactID: c.ID, Name: strings.TrimSpace(c.FirstName + " " + c.LastName),
 			Email: c.Email, Phone: c.Phone, LastActivity: at})
 	}
-	slices.SortFunc(rows, func(a, b DashboardRow) int { return cmp.Or(b.LastActivity.Compare(a.LastActivity), cmp.Compare(a.ContactID, b.ContactID)) })
+	slices.SortFunc(rows, func(a, b DashboardRow) int {
+		return cmp.Or(b.LastActivity.Compare(a.LastActivity), cmp.Compare(a.ContactID, b.ContactID))
+	})
 	return rows, nil
 }
 
