@@ -1,0 +1,223 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ghlkit/ghl"
+	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// person is an app's copy of one contact, with its tasks and notes.
+type person struct {
+	rec   ghlsync.Record
+	tasks []ghlsync.Task
+	notes []ghlsync.Note
+}
+
+// twoWay keeps an app's people the same as their HighLevel contacts, tasks
+// and notes, both ways: what the app saves is pushed (a failed push is kept
+// and tried again), what changes in HighLevel comes back through webhooks,
+// or polling when they stop. The field-service app and the membership
+// platform are built on it.
+type twoWay struct {
+	client *ghl.Client
+	state  ghlsync.State
+	syncer *ghlsync.Syncer
+	live   *live
+
+	// pulled is told, under mu, of each person whose copy changed from
+	// HighLevel's side (before is nil for a person new from HighLevel).
+	pulled func(id string, before *person, after person, notes *ghlsync.AssocResult[ghlsync.Note])
+	// adopt names the app's record for a contact new in HighLevel, and may
+	// give it tasks to create; nil leaves contacts the app does not know
+	// alone.
+	adopt func(c ghl.Contact) (id string, tasks []ghlsync.Task)
+
+	mu        sync.Mutex
+	people    map[string]*person
+	dirty     map[string]bool // to push: changed in the app, or a push that failed
+	conflicts []ghlsync.Conflict
+	version   map[string]int // bumped on every save, so a push does not overwrite a newer save
+}
+
+func newTwoWay(c *ghl.Client, st ghlsync.State, merge ghlsync.MergeOptions, fields []string, quiet time.Duration) *twoWay {
+	if st == nil {
+		st = ghlsync.NewMemoryState()
+	}
+	return &twoWay{client: c, state: st, live: newLive(c, quiet),
+		syncer: &ghlsync.Syncer{Client: c, State: st, Merge: merge, Fields: fields},
+		people: map[string]*person{}, dirty: map[string]bool{}, version: map[string]int{}}
+}
+
+// save stores the app's side of a person (edit may change rec, add tasks
+// and notes) and pushes it.
+func (w *twoWay) save(ctx context.Context, id string, edit func(p *person)) error {
+	w.mu.Lock()
+	p := w.people[id]
+	if p == nil {
+		p = &person{}
+		w.people[id] = p
+	}
+	edit(p)
+	p.rec.UpdatedAt = time.Now()
+	w.dirty[id] = true
+	w.version[id]++
+	w.mu.Unlock()
+	return w.push(ctx, id, nil, false, false)
+}
+
+// pump pushes what waits and pulls what changed in HighLevel; it returns
+// the typed errors of what failed (tried again next time).
+func (w *twoWay) pump(ctx context.Context) error {
+	var errs []error
+	w.mu.Lock()
+	waiting := mapKeys(w.dirty)
+	w.mu.Unlock()
+	for _, id := range waiting {
+		errs = append(errs, w.push(ctx, id, nil, false, false))
+	}
+	evs, sweep, err := w.live.next(ctx)
+	errs = append(errs, err)
+	for _, ev := range evs {
+		if ev.Deleted {
+			continue
+		}
+		id, ok, err := w.state.LocalID(ctx, "contact", ev.ContactID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			errs = append(errs, w.adoptNew(ctx, ev))
+			continue
+		}
+		poll := ev.Source == "poll"
+		errs = append(errs, w.push(ctx, id, ev.Contact, ev.TasksChanged || poll, ev.NotesChanged || poll))
+	}
+	if sweep { // webhooks quiet: task and note changes only show when read
+		w.mu.Lock()
+		all := mapKeys(w.people)
+		w.mu.Unlock()
+		for _, id := range all {
+			errs = append(errs, w.push(ctx, id, nil, true, true))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// adoptNew takes a contact made in HighLevel into the app.
+func (w *twoWay) adoptNew(ctx context.Context, ev ghlsync.Event) error {
+	if w.adopt == nil || ev.Contact == nil {
+		return nil
+	}
+	id, tasks := w.adopt(*ev.Contact)
+	rec, err := w.syncer.PullNew(ctx, id, *ev.Contact)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	p := &person{rec: rec, tasks: tasks}
+	w.people[id] = p
+	w.version[id]++
+	if w.pulled != nil {
+		w.pulled(id, nil, *p, nil)
+	}
+	w.mu.Unlock()
+	return w.push(ctx, id, ev.Contact, true, true)
+}
+
+// push syncs one person: fields and tags, then tasks and notes when asked
+// or when the app has new ones.
+func (w *twoWay) push(ctx context.Context, id string, remote *ghl.Contact, tasks, notes bool) error {
+	w.mu.Lock()
+	p, ok := w.people[id]
+	if !ok {
+		w.mu.Unlock()
+		return nil
+	}
+	cp, ver := *p, w.version[id]
+	w.mu.Unlock()
+	res, err := w.syncer.SyncContact(ctx, id, cp.rec, remote)
+	if err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	var ts *ghlsync.AssocResult[ghlsync.Task]
+	var ns *ghlsync.AssocResult[ghlsync.Note]
+	if tasks || slices.ContainsFunc(cp.tasks, func(t ghlsync.Task) bool { return t.RemoteID == "" }) {
+		if ts, err = ghlsync.SyncTasks(ctx, w.client, w.state, res.RemoteID, cp.tasks, ghlsync.AssocOptions{}); err != nil {
+			return fmt.Errorf("%s tasks: %w", id, err)
+		}
+	}
+	if notes || slices.ContainsFunc(cp.notes, func(n ghlsync.Note) bool { return n.RemoteID == "" }) {
+		if ns, err = ghlsync.SyncNotes(ctx, w.client, w.state, res.RemoteID, cp.notes, ghlsync.AssocOptions{}); err != nil {
+			return fmt.Errorf("%s notes: %w", id, err)
+		}
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conflicts = append(w.conflicts, res.Conflicts...)
+	if w.version[id] != ver {
+		return nil // saved again meanwhile: the next push takes it
+	}
+	after := cp
+	after.rec = res.Local
+	if ts != nil {
+		after.tasks = ts.Items
+	}
+	if ns != nil {
+		after.notes = ns.Items
+	}
+	if w.pulled != nil && (res.LocalChanged || ns != nil && ns.Pulled+len(ns.RemoteDeleted) > 0 || ts != nil && ts.Pulled > 0) {
+		w.pulled(id, &cp, after, ns)
+	}
+	*w.people[id] = after
+	delete(w.dirty, id)
+	return nil
+}
+
+// handle takes a verified webhook delivery.
+func (w *twoWay) handle(ctx context.Context, ev webhook.Event) error { return w.live.handle(ctx, ev) }
+
+// get returns a copy of a person.
+func (w *twoWay) get(id string) (person, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.people[id]
+	if !ok {
+		return person{}, false
+	}
+	return person{rec: p.rec, tasks: slices.Clone(p.tasks), notes: slices.Clone(p.notes)}, true
+}
+
+func (w *twoWay) pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.dirty)
+}
+
+func (w *twoWay) conflictList() []ghlsync.Conflict {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.conflicts)
+}
+
+func (w *twoWay) contactID(ctx context.Context, id string) (string, bool) {
+	rid, ok, _ := w.state.RemoteID(ctx, "contact", id)
+	return rid, ok
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
