@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,13 @@ func (e *env) report(scenario string, minimum int) {
 	reportMu.Lock()
 	defer reportMu.Unlock()
 	s := e.spent()
+	if os.Getenv("SCENARIO_REQUESTS") != "" {
+		for _, r := range e.srv.Requests() {
+			if strings.HasPrefix(r.Header.Get("User-Agent"), appAgent) || r.Path == "/oauth/token" {
+				e.t.Logf("  %s %s %d", r.Method, r.Path, r.Status)
+			}
+		}
+	}
 	e.t.Logf("REQUESTS %-14s %-38s spent %5d  minimum %5d  429s %d", scenario, e.fault, s, minimum, e.srv.RateLimited())
 	require.GreaterOrEqual(e.t, s, minimum, "fewer requests than the minimum: the count is wrong")
 	if e.fault == faultToken {

@@ -30,6 +30,7 @@ type twoWay struct {
 	state  ghlsync.State
 	syncer *ghlsync.Syncer
 	live   *live
+	fields []string
 
 	// pulled is told, under mu, of each person whose copy changed from
 	// HighLevel's side (before is nil for a person new from HighLevel).
@@ -50,7 +51,7 @@ func newTwoWay(c *ghl.Client, st ghlsync.State, merge ghlsync.MergeOptions, fiel
 	if st == nil {
 		st = ghlsync.NewMemoryState()
 	}
-	return &twoWay{client: c, state: st, live: newLive(c, quiet),
+	return &twoWay{client: c, state: st, live: newLive(c, quiet), fields: fields,
 		syncer: &ghlsync.Syncer{Client: c, State: st, Merge: merge, Fields: fields},
 		people: map[string]*person{}, dirty: map[string]bool{}, version: map[string]int{}}
 }
@@ -117,6 +118,12 @@ func (w *twoWay) adoptNew(ctx context.Context, ev ghlsync.Event) error {
 		return nil
 	}
 	id, tasks := w.adopt(*ev.Contact)
+	w.mu.Lock()
+	_, mine := w.people[id]
+	w.mu.Unlock()
+	if mine {
+		return nil // the app's own record, whose push has not linked it yet
+	}
 	rec, err := w.syncer.PullNew(ctx, id, *ev.Contact)
 	if err != nil {
 		return err
@@ -135,28 +142,33 @@ func (w *twoWay) adoptNew(ctx context.Context, ev ghlsync.Event) error {
 // push syncs one person: fields and tags, then tasks and notes when asked
 // or when the app has new ones.
 func (w *twoWay) push(ctx context.Context, id string, remote *ghl.Contact, tasks, notes bool) error {
+	_, err := w.pushResult(ctx, id, remote, tasks, notes)
+	return err
+}
+
+func (w *twoWay) pushResult(ctx context.Context, id string, remote *ghl.Contact, tasks, notes bool) (*ghlsync.ContactResult, error) {
 	w.mu.Lock()
 	p, ok := w.people[id]
 	if !ok {
 		w.mu.Unlock()
-		return nil
+		return nil, nil
 	}
 	cp, ver := *p, w.version[id]
 	w.mu.Unlock()
 	res, err := w.syncer.SyncContact(ctx, id, cp.rec, remote)
 	if err != nil {
-		return fmt.Errorf("%s: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	var ts *ghlsync.AssocResult[ghlsync.Task]
 	var ns *ghlsync.AssocResult[ghlsync.Note]
 	if tasks || slices.ContainsFunc(cp.tasks, func(t ghlsync.Task) bool { return t.RemoteID == "" }) {
 		if ts, err = ghlsync.SyncTasks(ctx, w.client, w.state, res.RemoteID, cp.tasks, ghlsync.AssocOptions{}); err != nil {
-			return fmt.Errorf("%s tasks: %w", id, err)
+			return nil, fmt.Errorf("%s tasks: %w", id, err)
 		}
 	}
 	if notes || slices.ContainsFunc(cp.notes, func(n ghlsync.Note) bool { return n.RemoteID == "" }) {
 		if ns, err = ghlsync.SyncNotes(ctx, w.client, w.state, res.RemoteID, cp.notes, ghlsync.AssocOptions{}); err != nil {
-			return fmt.Errorf("%s notes: %w", id, err)
+			return nil, fmt.Errorf("%s notes: %w", id, err)
 		}
 	}
 
@@ -164,7 +176,7 @@ func (w *twoWay) push(ctx context.Context, id string, remote *ghl.Contact, tasks
 	defer w.mu.Unlock()
 	w.conflicts = append(w.conflicts, res.Conflicts...)
 	if w.version[id] != ver {
-		return nil // saved again meanwhile: the next push takes it
+		return res, nil // saved again meanwhile: the next push takes it
 	}
 	after := cp
 	after.rec = res.Local
@@ -179,11 +191,45 @@ func (w *twoWay) push(ctx context.Context, id string, remote *ghl.Contact, tasks
 	}
 	*w.people[id] = after
 	delete(w.dirty, id)
-	return nil
+	return res, nil
 }
 
-// handle takes a verified webhook delivery.
-func (w *twoWay) handle(ctx context.Context, ev webhook.Event) error { return w.live.handle(ctx, ev) }
+// handle takes a verified webhook delivery. A contact event whose snapshot
+// holds what the app last synced (its own write coming back, or a change to
+// fields it does not sync), and the creation of a task or note the app made,
+// are dropped here, saving the reads the Stream and the app would make to
+// check them.
+func (w *twoWay) handle(ctx context.Context, ev webhook.Event) error {
+	echo := false
+	switch e := ev.(type) {
+	case *webhook.ContactEvent:
+		base, ok, err := w.state.Base(ctx, "contact:"+e.ID)
+		echo = e.Type != webhook.ContactDelete && err == nil && ok && w.restrict(ghlsync.FromContact(e.Contact)).Equal(base)
+	case *webhook.TaskEvent: // the creation of a task the app made and linked
+		_, linked, err := w.state.LocalID(ctx, "task", e.ID)
+		echo = e.Type == "TaskCreate" && err == nil && linked
+	case *webhook.NoteEvent:
+		_, linked, err := w.state.LocalID(ctx, "note", e.ID)
+		echo = e.Type == "NoteCreate" && err == nil && linked
+	}
+	if echo {
+		ev = &webhook.UnknownEvent{} // still tells the Stream that webhooks flow
+	}
+	return w.live.handle(ctx, ev)
+}
+
+// restrict keeps the fields the app syncs.
+func (w *twoWay) restrict(r ghlsync.Record) ghlsync.Record {
+	out := ghlsync.Record{UpdatedAt: r.UpdatedAt}
+	for _, f := range w.fields {
+		if f == "tags" {
+			out.Tags = r.Tags
+		} else {
+			out = out.Set(f, r.Get(f))
+		}
+	}
+	return out
+}
 
 // get returns a copy of a person.
 func (w *twoWay) get(id string) (person, bool) {
