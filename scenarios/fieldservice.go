@@ -50,6 +50,9 @@ type FieldService struct {
 	State  ghlsync.State        // links and base records; nil means in memory
 	Merge  ghlsync.MergeOptions // the conflict policy (last write wins by default)
 	Quiet  time.Duration        // how long without webhooks before polling (default 1 minute)
+	// SweepBatch is how many customers' tasks and notes are re-read per
+	// quiet period while webhooks are stopped (default 100).
+	SweepBatch int
 
 	once    sync.Once
 	w       *twoWay
@@ -63,6 +66,7 @@ func (f *FieldService) init() {
 	f.once.Do(func() {
 		f.w = newTwoWay(f.Client, f.State, f.Merge, []string{ghlsync.FieldFirstName, ghlsync.FieldLastName,
 			ghlsync.FieldEmail, ghlsync.FieldPhone, ghlsync.FieldAddress1, ghlsync.FieldCity, "tags"}, f.Quiet)
+		f.w.sweepBatch = f.SweepBatch
 		f.history = map[string][]Activity{}
 		f.w.pulled = f.record
 	})

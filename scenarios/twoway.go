@@ -40,7 +40,12 @@ type twoWay struct {
 	// alone.
 	adopt func(c ghl.Contact) (id string, tasks []ghlsync.Task)
 
+	// sweepBatch is how many people a sweep re-reads (default 100); the
+	// next sweep goes on from there.
+	sweepBatch int
+
 	mu        sync.Mutex
+	sweepNext string // where the next sweep starts
 	people    map[string]*person
 	dirty     map[string]bool // to push: changed in the app, or a push that failed
 	conflicts []ghlsync.Conflict
@@ -102,14 +107,34 @@ func (w *twoWay) pump(ctx context.Context) error {
 		errs = append(errs, w.push(ctx, id, ev.Contact, ev.TasksChanged || poll, ev.NotesChanged || poll))
 	}
 	if sweep { // webhooks quiet: task and note changes only show when read
-		w.mu.Lock()
-		all := mapKeys(w.people)
-		w.mu.Unlock()
-		for _, id := range all {
+		for _, id := range w.nextSweep() {
 			errs = append(errs, w.push(ctx, id, nil, true, true))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// nextSweep returns the next batch of people to re-read, in rotation, so a
+// sweep costs a bounded share of the rate budget however many people the
+// app holds.
+func (w *twoWay) nextSweep() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	all := mapKeys(w.people)
+	n := w.sweepBatch
+	if n <= 0 {
+		n = 100
+	}
+	n = min(n, len(all))
+	i, _ := slices.BinarySearch(all, w.sweepNext)
+	out := make([]string, 0, n)
+	for k := 0; k < n; k++ {
+		out = append(out, all[(i+k)%len(all)])
+	}
+	if len(all) > 0 {
+		w.sweepNext = all[(i+n)%len(all)]
+	}
+	return out
 }
 
 // adoptNew takes a contact made in HighLevel into the app.
