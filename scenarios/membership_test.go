@@ -69,7 +69,7 @@ func TestMembership(t *testing.T) {
 			e.srv.AddCustomField(ghltest.DefaultLocationID, ghl.CustomFieldDefinition{Name: "Plan", FieldKey: planField,
 				DataType: ghl.FieldSingleOptions, PicklistOptions: []string{"gold", "silver", "bronze"}})
 			for i := range existing {
-				_, err := e.User.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr(fmt.Sprintf("member%d@example.com", i*100)),
+				_, err := e.User.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr(fmt.Sprintf("member%d@example.com", i*(members/existing))),
 					FirstName: ghl.Ptr("Old"), Tags: []string{"status:lapsed", "newsletter"}})
 				require.NoError(t, err)
 			}
@@ -168,7 +168,7 @@ func TestMembership(t *testing.T) {
 			}
 			m, _, _, _ := app.Member(m7)
 			assert.Equal(t, "bronze", m.Plan)
-			old, _, _, _ := app.Member("member100@example.com")
+			old, _, _, _ := app.Member(fmt.Sprintf("member%d@example.com", members/existing))
 			assert.Equal(t, "active", old.Status, "the CSV's status replaced the lapsed one")
 			assert.Equal(t, []string{"newsletter"}, old.Tags, "the member's own tag kept")
 			_, wt, _, _ := app.Member("walkin@example.com")
