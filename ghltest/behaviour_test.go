@@ -538,3 +538,22 @@ func TestExpireAccessTokens(t *testing.T) {
 	_, err = static.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
 	require.NoError(t, err)
 }
+
+// TestFaultUserAgent: a fault limited to one app's User-Agent leaves other
+// clients of the server alone.
+func TestFaultUserAgent(t *testing.T) {
+	ctx := context.Background()
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	app, err := srv.Client(ghl.WithUserAgent("my-app/1"), ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: ghl.NoRetries}))
+	require.NoError(t, err)
+	other, err := srv.Client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: ghl.NoRetries}))
+	require.NoError(t, err)
+	srv.Inject(ghltest.Fault{Status: 503, UserAgent: "my-app"})
+	_, err = other.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
+	require.NoError(t, err)
+	_, err = app.Contacts.List(ctx, ghl.ListOptions{Limit: 1})
+	var ae *ghl.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 503, ae.StatusCode)
+}

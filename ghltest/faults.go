@@ -1,12 +1,18 @@
 package ghltest
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Fault changes the server's answer to the next matching requests.
 type Fault struct {
 	Method string // "" matches any method
 	Path   string // path.Match pattern, e.g. "/contacts/*"; "" matches any path
 	Times  int    // how many matching requests; 0 means 1
+	// UserAgent limits the fault to requests whose User-Agent starts with
+	// it (one app among several sharing the server); "" matches any.
+	UserAgent string
 
 	Latency    time.Duration // wait this long before answering
 	Status     int           // answer this status without processing the request
@@ -28,11 +34,11 @@ func (s *Server) Inject(f Fault) {
 }
 
 // takeFault returns and counts down the first fault matching the request.
-func (s *Server) takeFault(method, path string) *Fault {
+func (s *Server) takeFault(method, path, userAgent string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if matches(f.Method, f.Path, method, path) {
+		if matches(f.Method, f.Path, method, path) && strings.HasPrefix(userAgent, f.UserAgent) {
 			f.Times--
 			if f.Times == 0 {
 				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)

@@ -305,7 +305,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i := s.record(r, body)
-	f := s.takeFault(r.Method, r.URL.Path)
+	f := s.takeFault(r.Method, r.URL.Path, r.Header.Get("User-Agent"))
 	if f != nil && f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):

@@ -129,17 +129,21 @@ func (e *env) arm() {
 		return
 	}
 	e.armed = true
+	ua := appAgent // the faults hit the integration, not people working in HighLevel
 	switch e.fault {
 	case fault429:
-		e.srv.Inject(ghltest.Fault{Status: 429, RetryAfter: "0", Times: 12, Body: `{"message":"Too many requests"}`})
+		e.srv.Inject(ghltest.Fault{Status: 429, RetryAfter: "0", Times: 12, Body: `{"message":"Too many requests"}`, UserAgent: ua})
 	case fault503:
 		// The SDK resends a PUT; a create it never resends (HighLevel may be
 		// part-way through it), so the app gets a typed error and retries.
-		e.srv.Inject(ghltest.Fault{Method: "PUT", Status: 503, Body: `{"message":"Service Unavailable"}`})
-		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/*", Status: 503, Body: `{"message":"Service Unavailable"}`})
+		for _, f := range []ghltest.Fault{{Method: "PUT"}, {Method: "POST", Path: "/contacts/*/*"}, {Method: "POST", Path: "/calendars/events/appointments"}} {
+			f.Status, f.Body, f.UserAgent = 503, `{"message":"Service Unavailable"}`, ua
+			e.srv.Inject(f)
+		}
 	case faultDrop:
-		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", DropAfter: true})
-		e.srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/tasks", DropAfter: true})
+		for _, p := range []string{"/contacts/", "/contacts/*/tasks", "/calendars/events/appointments"} {
+			e.srv.Inject(ghltest.Fault{Method: "POST", Path: p, DropAfter: true, UserAgent: ua})
+		}
 	case faultToken:
 		e.srv.ExpireAccessTokens()
 	case faultHooks:
