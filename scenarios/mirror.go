@@ -300,4 +300,3 @@ func (m *Mirror) findBooking(ctx context.Context, contactID string, start time.T
 	}
 	return nil
 }
-
