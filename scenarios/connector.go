@@ -4,15 +4,44 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 // Connector is a no-code platform's HighLevel connector: each action is one
 // SDK call, and its failure is turned into a message a non-programmer can
-// act on.
-type Connector struct{ Client *ghl.Client }
+// act on. Its trigger, "New or updated contact", takes webhooks and polls
+// when they stop.
+type Connector struct {
+	Client *ghl.Client
+	Quiet  time.Duration // how long without webhooks before the trigger polls (default 1 minute)
+
+	once sync.Once
+	live *live
+}
+
+// Webhook takes HighLevel's verified webhook deliveries for the trigger.
+func (k *Connector) Webhook(ctx context.Context, ev webhook.Event) error {
+	k.once.Do(func() { k.live = newLive(k.Client, k.Quiet) })
+	return k.live.handle(ctx, ev)
+}
+
+// ContactChanged is the trigger "New or updated contact": the contacts
+// created or changed since the last call, each once in its latest state.
+func (k *Connector) ContactChanged(ctx context.Context) ([]ghl.Contact, error) {
+	k.once.Do(func() { k.live = newLive(k.Client, k.Quiet) })
+	evs, _, err := k.live.next(ctx)
+	var out []ghl.Contact
+	for _, ev := range evs {
+		if ev.Contact != nil {
+			out = append(out, *ev.Contact)
+		}
+	}
+	return out, err
+}
 
 // ContactWithTasks is what "Contact retrieved" hands to the next step.
 type ContactWithTasks struct {
@@ -82,6 +111,9 @@ func Message(err error) string {
 		return "HighLevel took too long to answer. Run the step again."
 	}
 	var ae *ghl.APIError
+	if errors.As(err, &ae) && ae.StatusCode == 503 {
+		return "HighLevel is briefly unavailable. Run the step again in a few minutes."
+	}
 	if errors.As(err, &ae) && ae.StatusCode == 422 {
 		return "HighLevel refused the values: " + ae.Message() + ". Check the fields mapped to this step."
 	}

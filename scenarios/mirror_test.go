@@ -133,7 +133,9 @@ func TestMirror(t *testing.T) {
 	}
 }
 
-func taskKey(t ghl.Task) string { return fmt.Sprintf("%s %s %v %s", t.ID, t.Title, t.Completed, t.DueDate) }
+func taskKey(t ghl.Task) string {
+	return fmt.Sprintf("%s %s %v %s", t.ID, t.Title, t.Completed, t.DueDate)
+}
 
 func sameIDs[T any](a, b []T, key func(T) string) bool {
 	ka, kb := make([]string, 0, len(a)), make([]string, 0, len(b))
