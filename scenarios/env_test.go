@@ -208,6 +208,9 @@ func (e *env) report(scenario string, minimum int) {
 	}
 	e.t.Logf("REQUESTS %-14s %-38s spent %5d  minimum %5d  429s %d", scenario, e.fault, s, minimum, e.srv.RateLimited())
 	require.GreaterOrEqual(e.t, s, minimum, "fewer requests than the minimum: the count is wrong")
+	if e.fault != fault429 {
+		require.Zero(e.t, e.srv.RateLimited(), "the shared limiter kept the integration within the limit: no 429")
+	}
 	if e.fault == faultToken {
 		require.GreaterOrEqual(e.t, e.srv.TokenGrants("refresh_token"), 1, "the expired token was refreshed")
 	}
