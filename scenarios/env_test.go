@@ -189,12 +189,13 @@ func (e *env) spent() int {
 	return n
 }
 
-// The requests each run spent, for the table in the resolve note
-// (go test -v ./scenarios | grep REQUESTS).
-var (
-	reportMu sync.Mutex
-)
+// reportMu keeps the REQUESTS lines of parallel runs whole.
+var reportMu sync.Mutex
 
+// report logs the requests the run spent against its minimum, for the
+// table in README (go test -v ./scenarios | grep REQUESTS), and checks the
+// run's promises about requests: no fewer than the minimum, no 429 but the
+// injected ones, a refresh after the token expired.
 func (e *env) report(scenario string, minimum int) {
 	reportMu.Lock()
 	defer reportMu.Unlock()

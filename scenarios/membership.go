@@ -257,8 +257,9 @@ func (m *Membership) AddNote(ctx context.Context, email, body string) error {
 	if err != nil {
 		return err
 	}
-	return w.save(ctx, strings.ToLower(email), func(p *person) {
-		p.notes = append(p.notes, ghlsync.Note{LocalID: fmt.Sprintf("%s/note-%d", email, len(p.notes)+1), Body: body, UpdatedAt: time.Now()})
+	id := strings.ToLower(email)
+	return w.save(ctx, id, func(p *person) {
+		p.notes = append(p.notes, ghlsync.Note{LocalID: fmt.Sprintf("%s/note-%d", id, len(p.notes)+1), Body: body, UpdatedAt: time.Now()})
 	})
 }
 
@@ -268,8 +269,9 @@ func (m *Membership) AddTask(ctx context.Context, email, title string, due time.
 	if err != nil {
 		return err
 	}
-	return w.save(ctx, strings.ToLower(email), func(p *person) {
-		p.tasks = append(p.tasks, ghlsync.Task{LocalID: fmt.Sprintf("%s/task-%d", email, len(p.tasks)+1), Title: title,
+	id := strings.ToLower(email)
+	return w.save(ctx, id, func(p *person) {
+		p.tasks = append(p.tasks, ghlsync.Task{LocalID: fmt.Sprintf("%s/task-%d", id, len(p.tasks)+1), Title: title,
 			DueDate: due.Truncate(time.Second), UpdatedAt: time.Now()})
 	})
 }

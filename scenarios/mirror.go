@@ -172,16 +172,7 @@ func (m *Mirror) nextSweep() []string {
 		}
 	}
 	slices.Sort(live)
-	n := min(cmp.Or(m.SweepBatch, 100), len(live))
-	i, _ := slices.BinarySearch(live, m.sweepAt)
-	out := make([]string, 0, n)
-	for k := range n {
-		out = append(out, live[(i+k)%len(live)])
-	}
-	if n > 0 {
-		m.sweepAt = live[(i+n)%len(live)]
-	}
-	return out
+	return rotate(live, &m.sweepAt, m.SweepBatch)
 }
 
 // Person returns a person's view.

@@ -35,7 +35,8 @@ func TestTeamApp(t *testing.T) {
 
 			var ct *ghl.Contact
 			var task *ghl.Task
-			for task == nil { // the app's "create" button, pressed again after a failure
+			for try := 0; task == nil; try++ { // the app's "create" button, pressed again after a failure
+				require.Less(t, try, 5, "create kept failing")
 				c, tk, err := app.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("team@example.com"), FirstName: ghl.Ptr("Tam")}, "Intro call")
 				if err != nil {
 					require.True(t, typed(err), "%v", err)
@@ -60,7 +61,8 @@ func TestTeamApp(t *testing.T) {
 				require.NoError(t, err)
 			}
 
-			for {
+			for try := 0; ; try++ {
+				require.Less(t, try, 5, "the edit kept failing")
 				err := app.Edit(ctx, ct.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Porto")}, task.ID, ghl.UpdateTaskRequest{Completed: ghl.Ptr(true)})
 				if err == nil {
 					break

@@ -114,25 +114,28 @@ func (w *twoWay) pump(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// nextSweep returns the next batch of people to re-read, in rotation, so a
-// sweep costs a bounded share of the rate budget however many people the
-// app holds.
+// nextSweep returns the next batch of people to re-read.
 func (w *twoWay) nextSweep() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	all := mapKeys(w.people)
-	n := w.sweepBatch
+	return rotate(mapKeys(w.people), &w.sweepNext, w.sweepBatch)
+}
+
+// rotate returns up to n (default 100) of the sorted ids, starting at
+// *next, and moves *next past them: sweeps in rotation cost a bounded
+// share of the rate budget however many people an app holds.
+func rotate(ids []string, next *string, n int) []string {
 	if n <= 0 {
 		n = 100
 	}
-	n = min(n, len(all))
-	i, _ := slices.BinarySearch(all, w.sweepNext)
+	n = min(n, len(ids))
+	i, _ := slices.BinarySearch(ids, *next)
 	out := make([]string, 0, n)
-	for k := 0; k < n; k++ {
-		out = append(out, all[(i+k)%len(all)])
+	for k := range n {
+		out = append(out, ids[(i+k)%len(ids)])
 	}
-	if len(all) > 0 {
-		w.sweepNext = all[(i+n)%len(all)]
+	if n > 0 {
+		*next = ids[(i+n)%len(ids)]
 	}
 	return out
 }
