@@ -43,6 +43,19 @@ func WithLimiterPrefix(prefix string) LimiterOption {
 	return func(l *RateLimiter) { l.prefix = prefix }
 }
 
+// WithLimiterClock makes the limiter read the time from now instead of the
+// system clock, so that tests can set the instant of every grant and answer.
+// Replicas sharing one budget compare instants taken on different machines:
+// keep their clocks in sync (NTP); a replica whose clock runs behind frees
+// slots late, one whose clock runs ahead frees them early by that much.
+func WithLimiterClock(now func() time.Time) LimiterOption {
+	return func(l *RateLimiter) {
+		if now != nil {
+			l.now = now
+		}
+	}
+}
+
 // FailClosed makes Acquire return Redis's error when Redis cannot be
 // reached, so that nothing is sent while the shared budget is unknown. The
 // default is to fail open to an in-process limiter per replica: an outage
@@ -71,10 +84,18 @@ func (l *RateLimiter) keys(key string) []string {
 	return []string{l.prefix + "rl:" + key + ":holds", l.prefix + "rl:" + key + ":state"}
 }
 
+// Instants cross to Redis as whole milliseconds, rounded so that a hold
+// never ends early: Done stores its end from now rounded up, Acquire reads
+// now rounded down, and a hold is dropped only once that is strictly past
+// its end. (Rounding both down and dropping ends equal to now let a slot go
+// up to a millisecond before one full window had passed since the answer:
+// a sixth request in a window of five.)
+
 // acquireScript: drop ended holds, refuse while the daily budget is spent,
 // take a slot if there is room, else say how long until the earliest hold
 // ends. A hold in flight ends at now + the in-flight guard, so that a
 // replica that dies mid-request does not hold its slot for ever.
+// ARGV: now (ms, rounded down), id, in-flight guard (ms).
 var acquireScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local st = redis.call('HMGET', KEYS[2], 'max', 'window', 'dspent', 'dreset', 'dprobe')
@@ -91,19 +112,19 @@ if st[3] == '1' then
     redis.call('HSET', KEYS[2], 'dspent', '0')
   end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 if redis.call('ZCARD', KEYS[1]) < max then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
   redis.call('PEXPIRE', KEYS[1], window + tonumber(ARGV[3]) + 60000)
   return {1, 0}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(first[2]) - now}`)
+return {0, tonumber(first[2]) - now + 1}`)
 
 // doneScript: the hold ends one window from now; learn the answer's limits,
 // other apps' use and the daily budget.
-// ARGV: now, id, max, window, remaining, dremaining, dreset, retryAfterMs
-// (-1 for an absent value).
+// ARGV: now (ms, rounded up), id, max, window, remaining, dremaining, dreset,
+// retryAfterMs (-1 for an absent value).
 var doneScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local max, window = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -111,7 +132,7 @@ if max > 0 then redis.call('HSET', KEYS[2], 'max', max) else max = tonumber(redi
 if window > 0 then redis.call('HSET', KEYS[2], 'window', window) else window = tonumber(redis.call('HGET', KEYS[2], 'window')) or 10000 end
 redis.call('PEXPIRE', KEYS[2], 86400000 * 2)
 redis.call('ZADD', KEYS[1], 'XX', now + window, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 local held = redis.call('ZCARD', KEYS[1])
 local fill, upto = 0, now + window
 local ra = tonumber(ARGV[8])
@@ -209,11 +230,21 @@ func (h *hold) Done(hd http.Header, status int) {
 			ra = int64(v * 1000)
 		}
 	}
-	err := doneScript.Run(ctx, l.rdb, l.keys(h.key), now.UnixMilli(), h.id, maxN, window, rem, drem, dreset, ra).Err()
+	err := doneScript.Run(ctx, l.rdb, l.keys(h.key), ceilMilli(now), h.id, maxN, window, rem, drem, dreset, ra).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		// The hold stays until its in-flight guard ends: conservative.
 		return
 	}
+}
+
+// ceilMilli is t in Unix milliseconds, rounded up.
+func ceilMilli(t time.Time) int64 {
+	ns := t.UnixNano()
+	ms := ns / int64(time.Millisecond)
+	if ns%int64(time.Millisecond) > 0 {
+		ms++
+	}
+	return ms
 }
 
 // parseReset reads x-ratelimit-daily-reset: ms until the reset when small,
