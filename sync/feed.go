@@ -57,7 +57,7 @@ type Change struct {
 func (c Change) Checkpoint() []byte {
 	cp := c.run.base.clone()
 	for _, d := range c.run.delivered[:c.n] {
-		cp.add(d.id, d.ms, c.run.overlap)
+		cp.add(d, c.run.overlap)
 	}
 	return cp.encode()
 }
@@ -70,35 +70,58 @@ type feedRun struct {
 }
 
 type seen struct {
-	id string
-	ms int64
+	id   string
+	ms   int64
+	hash uint64
 }
 
 // checkpoint is a feed's position: the latest dateUpdated delivered, and
 // every contact delivered at or after that time less the overlap, with the
-// dateUpdated it was delivered at.
+// dateUpdated it was delivered at and a hash of its content (dateUpdated
+// has millisecond precision: a second write in the millisecond of the state
+// delivered shows only in the content).
 type checkpoint struct {
-	V    int              `json:"v"`
-	TS   int64            `json:"ts"`   // epoch ms of the latest dateUpdated delivered; 0: from the start
-	Seen map[string]int64 `json:"seen"` // contact ID → dateUpdated (epoch ms) delivered
+	V    int               `json:"v"`
+	TS   int64             `json:"ts"`             // epoch ms of the latest dateUpdated delivered; 0: from the start
+	Seen map[string]int64  `json:"seen"`           // contact ID → dateUpdated (epoch ms) delivered
+	Hash map[string]uint64 `json:"hash,omitempty"` // contact ID → content hash delivered (absent in older checkpoints)
 }
 
 func (cp checkpoint) clone() checkpoint {
-	cp.Seen = maps.Clone(cp.Seen)
+	cp.Seen, cp.Hash = maps.Clone(cp.Seen), maps.Clone(cp.Hash)
 	if cp.Seen == nil {
 		cp.Seen = map[string]int64{}
+	}
+	if cp.Hash == nil {
+		cp.Hash = map[string]uint64{}
 	}
 	return cp
 }
 
 // add records a delivery, and forgets deliveries older than the overlap.
-func (cp *checkpoint) add(id string, ms int64, overlap time.Duration) {
-	cp.Seen[id] = ms
-	if ms > cp.TS {
-		cp.TS = ms
+func (cp *checkpoint) add(d seen, overlap time.Duration) {
+	cp.Seen[d.id], cp.Hash[d.id] = d.ms, d.hash
+	if d.ms > cp.TS {
+		cp.TS = d.ms
 		floor := cp.TS - overlap.Milliseconds()
 		maps.DeleteFunc(cp.Seen, func(_ string, v int64) bool { return v < floor })
+		maps.DeleteFunc(cp.Hash, func(id string, _ uint64) bool { _, ok := cp.Seen[id]; return !ok })
 	}
+}
+
+// delivered says whether the state of a contact at version ms with content
+// hash was delivered already: a later version was, or this one with the
+// same content.
+func (cp checkpoint) delivered(id string, ms int64, hash uint64) bool {
+	got, ok := cp.Seen[id]
+	if !ok || got < ms {
+		return false
+	}
+	if got > ms {
+		return true
+	}
+	h, ok := cp.Hash[id]
+	return ok && h == hash
 }
 
 func (cp checkpoint) encode() []byte {
@@ -108,17 +131,14 @@ func (cp checkpoint) encode() []byte {
 }
 
 func parseCheckpoint(b []byte) (checkpoint, error) {
-	cp := checkpoint{Seen: map[string]int64{}}
+	cp := checkpoint{Seen: map[string]int64{}, Hash: map[string]uint64{}}
 	if len(b) == 0 {
 		return cp, nil
 	}
 	if err := json.Unmarshal(b, &cp); err != nil || cp.V != 1 {
 		return cp, &ghl.InputError{Field: "checkpoint", Reason: "is not a checkpoint of this feed"}
 	}
-	if cp.Seen == nil {
-		cp.Seen = map[string]int64{}
-	}
-	return cp, nil
+	return cp.clone(), nil
 }
 
 // version is the instant a contact's state dates from: dateUpdated, or
@@ -156,26 +176,23 @@ func (f *Feed) Changes(ctx context.Context, from []byte) iter.Seq2[Change, error
 		// Deliveries of this run, so that a contact seen twice in one scan
 		// at the same version (a page boundary moved under a write) is not
 		// repeated.
-		delivered := map[string]int64{}
+		delivered := checkpoint{Seen: map[string]int64{}, Hash: map[string]uint64{}}
 		for c, err := range f.Client.Contacts.SearchAll(ctx, req) {
 			if err != nil {
 				yield(Change{}, err)
 				return
 			}
-			v := version(&c)
-			if ms, ok := cp.Seen[c.ID]; ok && ms >= v {
-				continue // delivered by an earlier poll
-			}
-			if ms, ok := delivered[c.ID]; ok && ms >= v {
-				continue
+			v, h := version(&c), contentHash(&c)
+			if cp.delivered(c.ID, v, h) || delivered.delivered(c.ID, v, h) {
+				continue // delivered by an earlier poll, or earlier in this one
 			}
 			ch := Change{Contact: c, run: run}
 			if err := f.associations(ctx, &ch); err != nil {
 				yield(Change{}, err)
 				return
 			}
-			delivered[c.ID] = v
-			run.delivered = append(run.delivered, seen{c.ID, v})
+			delivered.Seen[c.ID], delivered.Hash[c.ID] = v, h
+			run.delivered = append(run.delivered, seen{c.ID, v, h})
 			ch.n = len(run.delivered)
 			if !yield(ch, nil) {
 				return
