@@ -25,27 +25,14 @@ import (
 	"github.com/ghlkit/ghl/ghltest"
 )
 
-// clock is a settable clock shared by ghltest and the token source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type oauthEnv struct {
 	srv   *ghltest.Server
 	cfg   *ghl.OAuthConfig
-	clock *clock
+	clock *ghltest.Clock
 }
 
 func newOAuthEnv(t testing.TB, opts ...ghltest.Option) *oauthEnv {
-	clk := &clock{now: time.Now()}
+	clk := ghltest.NewClock(time.Now())
 	srv := ghltest.NewServer(append([]ghltest.Option{ghltest.WithClock(clk.Now), ghltest.WithTokenLifetime(time.Hour),
 		ghltest.WithContacts(5), ghltest.WithRateLimit(1_000_000, time.Second)}, opts...)...)
 	t.Cleanup(srv.Close)
@@ -107,6 +94,7 @@ func TestOAuthFlowEndToEnd(t *testing.T) {
 // TestThousandCallersOneRefresh: 1,000 goroutines meet an expired token;
 // exactly one refresh request is made and no call fails.
 func TestThousandCallersOneRefresh(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	src := e.install(t, ghl.NewMemoryStore())
 	c := e.client(t, src)
@@ -279,7 +267,7 @@ func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
 	// The source's clock runs behind the server's: it believes an expired token is valid.
-	behind := &clock{now: e.clock.Now()}
+	behind := ghltest.NewClock(e.clock.Now())
 	code, _ := e.srv.AuthorizationCode(e.cfg.ClientID, e.cfg.RedirectURL, ghltest.DefaultLocationID, "contacts.readonly")
 	src, _, err := e.cfg.ExchangeAndSave(context.Background(), code, store, ghl.WithSourceClock(behind.Now))
 	require.NoError(t, err)

@@ -88,12 +88,14 @@ func TestBulkStopsCleanlyOnCancel(t *testing.T) {
 // into one location at the same time. They learn of each other from
 // X-RateLimit-Remaining; the few 429s left are retried and nothing is lost.
 func TestTwoClientsShareOneLocation(t *testing.T) {
+	t.Parallel()
 	twoClients(t, ghl.WithRetryPolicy(patient))
 }
 
 // TestTwoClientsDefaultRetryPolicy: the same with the default retry policy,
 // as most apps run: every item completes.
 func TestTwoClientsDefaultRetryPolicy(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("two bulk imports")
 	}
@@ -131,6 +133,7 @@ func twoClients(t *testing.T, opts ...ghl.Option) {
 // TestClientsSharingALimiterCollectNo429s: clients of one process share one
 // RateLimiter and never exceed the limit together.
 func TestClientsSharingALimiterCollectNo429s(t *testing.T) {
+	t.Parallel()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(50, 250*time.Millisecond))
 	defer srv.Close()
 	shared := ghl.NewRateLimiter()
@@ -237,6 +240,7 @@ func BenchmarkBulkUpsertNaive(b *testing.B) { benchBulk(b, false) }
 // pace of the run, not as the burst, and the ETA is unknown until one
 // window has passed.
 func TestBulkRateIsAMovingWindow(t *testing.T) {
+	t.Parallel()
 	var reports []ghl.BulkProgress
 	var mu sync.Mutex
 	inputs := make([]int, 40)

@@ -34,10 +34,23 @@ type FieldRegistry struct {
 	flight  singleflight.Group
 }
 
+// RegistryOption configures a FieldRegistry.
+type RegistryOption func(*FieldRegistry)
+
+// WithRegistryClock makes the registry read the time from now instead of
+// the system clock, so that tests decide when its definitions go stale.
+func WithRegistryClock(now func() time.Time) RegistryOption {
+	return func(r *FieldRegistry) {
+		if now != nil {
+			r.now = now
+		}
+	}
+}
+
 // NewFieldRegistry returns a registry of the location's contact fields
 // (locationID "" means the client's), refreshed every ttl (default 5
 // minutes).
-func (s *CustomFieldsService) NewFieldRegistry(locationID string, ttl time.Duration) (*FieldRegistry, error) {
+func (s *CustomFieldsService) NewFieldRegistry(locationID string, ttl time.Duration, opts ...RegistryOption) (*FieldRegistry, error) {
 	loc, err := s.c.locationOr(locationID)
 	if err != nil {
 		return nil, err
@@ -45,7 +58,11 @@ func (s *CustomFieldsService) NewFieldRegistry(locationID string, ttl time.Durat
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
 	}
-	return &FieldRegistry{c: s.c, loc: loc, ttl: ttl, now: time.Now}, nil
+	r := &FieldRegistry{c: s.c, loc: loc, ttl: ttl, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
 
 // Field returns the definition of the field with key.

@@ -23,7 +23,8 @@ func TestFieldRegistryOneRequestPerTTL(t *testing.T) {
 	defer srv.Close()
 	c, err := srv.Client()
 	require.NoError(t, err)
-	reg, err := c.CustomFields.NewFieldRegistry("", 300*time.Millisecond)
+	clk := ghltest.NewClock(time.Now())
+	reg, err := c.CustomFields.NewFieldRegistry("", 5*time.Minute, ghl.WithRegistryClock(clk.Now))
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup
@@ -56,7 +57,11 @@ func TestFieldRegistryOneRequestPerTTL(t *testing.T) {
 	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
 	assert.Equal(t, 3, srv.RequestCount("GET", defsPath), "a miss refreshes once")
 
-	time.Sleep(350 * time.Millisecond) // past the TTL
+	clk.Advance(5*time.Minute - time.Nanosecond) // not yet stale
+	_, err = reg.Field(ctx, "plan")
+	require.NoError(t, err)
+	assert.Equal(t, 3, srv.RequestCount("GET", defsPath), "fresh until the TTL")
+	clk.Advance(time.Nanosecond) // stale from the TTL on
 	_, err = reg.Field(ctx, "plan")
 	require.NoError(t, err)
 	assert.Equal(t, 4, srv.RequestCount("GET", defsPath), "stale after the TTL")

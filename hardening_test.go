@@ -146,6 +146,7 @@ func TestUnknownOutcomeIsTyped(t *testing.T) {
 // TestUpsertWaitsBeforeResendAfterUnknownOutcome: an upsert resent after an
 // attempt with no answer waits the settle time first, and says it did.
 func TestUpsertWaitsBeforeResendAfterUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	upsert := ghl.UpsertContactRequest{CreateContactRequest: ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")}}
 	const settle = 300 * time.Millisecond
@@ -185,6 +186,7 @@ func TestDeleteNotFoundAfterUnknownOutcomeSucceeds(t *testing.T) {
 // TestRetryPolicyZeroFieldsAreDefaults: RetryPolicy{MaxRetries: 5} keeps the
 // default waits, so a 429 with Retry-After: 1 is waited out and retried.
 func TestRetryPolicyZeroFieldsAreDefaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 429, header: map[string]string{"Retry-After": "1"}, body: `{}`}, answer{status: 200, body: okContact})
 	c := rec.client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: 5}), ghl.WithoutRateLimiter())

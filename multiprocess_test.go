@@ -25,6 +25,7 @@ import (
 // tokens are single-use in ghltest, so any refresh token spent twice would
 // show as a failed call.
 func TestTwoOSProcessesShareAFileStore(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped in -short mode: runs two processes for 3 seconds")
 	}

@@ -39,6 +39,7 @@ var (
 )
 
 func TestRetryMatrix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	get := func(c *ghl.Client) error { _, err := c.Contacts.Get(ctx, contactID); return err }
 	create := func(c *ghl.Client) error {
@@ -153,6 +154,7 @@ func TestPerCallRetries(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	for _, date := range []bool{false, true} {
 		ra := "1"
 		if date {
@@ -185,6 +187,7 @@ func TestRetryAfterBeyondMaxWaitGivesUpAtOnce(t *testing.T) {
 }
 
 func TestWindowWaitWhenBudgetSpent(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, ghl.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 5 * time.Second})
 	first := httpmock.NewStringResponse(429, `{}`)
 	first.Header.Set("X-RateLimit-Remaining", "0")
@@ -215,6 +218,7 @@ func TestCancelStopsTheWait(t *testing.T) {
 // TestCreateNotDuplicatedAfterTimeout: the first attempt reaches a server
 // that creates the contact but answers too late; the SDK must not send it again.
 func TestCreateNotDuplicatedAfterTimeout(t *testing.T) {
+	t.Parallel()
 	var created atomic.Int32
 	srv := newSlowServer(t, func() { created.Add(1) })
 	c, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithLocation(testLocation), ghl.WithBaseURL(srv),

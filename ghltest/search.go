@@ -292,6 +292,12 @@ func compareKeys(a, b []any, sorts []sortSpec) int {
 		case float64:
 			y, _ := b[i].(float64)
 			c = compareOrdered(x, y)
+		case string:
+			y, ok := b[i].(string)
+			if !ok {
+				y = fmt.Sprint(b[i])
+			}
+			c = strings.Compare(x, y)
 		default:
 			c = strings.Compare(fmt.Sprint(a[i]), fmt.Sprint(b[i]))
 		}
@@ -372,12 +378,21 @@ func searchContacts(c *call) reply {
 		}
 	}
 	if len(r.Sort) > 0 {
-		hits = slices.Clone(hits)
-		keys := make(map[*contact][]any, len(hits))
-		for _, h := range hits {
-			keys[h] = sortKey(&h.Contact, sorts)
+		// Every key ends with the contact's ID, so no two are equal and an
+		// unstable sort gives the one order.
+		type keyed struct {
+			key []any
+			c   *contact
 		}
-		slices.SortStableFunc(hits, func(a, b *contact) int { return compareKeys(keys[a], keys[b], sorts) })
+		ks := make([]keyed, len(hits))
+		for i, h := range hits {
+			ks[i] = keyed{sortKey(&h.Contact, sorts), h}
+		}
+		slices.SortFunc(ks, func(a, b keyed) int { return compareKeys(a.key, b.key, sorts) })
+		hits = make([]*contact, len(ks))
+		for i, k := range ks {
+			hits[i] = k.c
+		}
 	}
 	start := 0
 	switch {

@@ -18,6 +18,7 @@ import (
 // fault: a failed action is a typed error with a message, and running the
 // step again (as the platform does) leaves HighLevel as if it had run once.
 func TestConnectorActions(t *testing.T) {
+	t.Parallel()
 	for _, fault := range allFaults {
 		t.Run(fault, func(t *testing.T) {
 			t.Parallel()
@@ -88,6 +89,7 @@ func TestConnectorActions(t *testing.T) {
 // TestConnectorMessages: every typed error an action can meet becomes a
 // message a non-programmer can act on.
 func TestConnectorMessages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1000, time.Second))
 	defer srv.Close()

@@ -154,27 +154,43 @@ func (e *env) arm() {
 	}
 }
 
-// settle runs the app's step until done holds, waiting for webhook
-// deliveries between steps; it fails the test after 30 s.
+// maxSteps bounds the app's steps before a run is declared stuck. It is a
+// count, not a deadline: a busy machine makes each step slower, never the
+// number of steps to converge larger (what waits on time in a run, the
+// quiet period and the search lag, has passed sooner, in steps, when steps
+// are slow).
+const maxSteps = 600
+
+// settle runs the app's step until done holds, waiting between steps for
+// the webhook deliveries under way to finish; it fails the test after
+// maxSteps steps.
 func (e *env) settle(step func(context.Context) error, done func() bool) {
 	e.t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_ = e.srv.WaitWebhooks(wctx)
-		cancel()
+	for range maxSteps {
+		_ = e.srv.WaitWebhooks(ctx)
 		if err := step(ctx); err != nil {
 			e.t.Logf("step: %v", err)
 		}
 		if done() {
 			return
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: the two sides did not converge in 30 s", e.fault)
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("%s: the two sides did not converge in %d steps", e.fault, maxSteps)
+}
+
+// eventually retries check until it holds, like settle but without a step
+// of the app's; it fails the test after maxSteps tries.
+func (e *env) eventually(check func() bool, what string, args ...any) {
+	e.t.Helper()
+	for range maxSteps {
+		if check() {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	e.t.Fatalf(what, args...)
 }
 
 // spent counts the integration's requests (both processes, token calls

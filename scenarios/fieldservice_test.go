@@ -23,6 +23,7 @@ import (
 // history, and a dashboard read by a second process; under every fault.
 // At the end HighLevel and the app hold the same customers, tasks and notes.
 func TestFieldService(t *testing.T) {
+	t.Parallel()
 	for _, fault := range allFaults {
 		t.Run(fault, func(t *testing.T) {
 			t.Parallel()
@@ -113,10 +114,10 @@ func TestFieldService(t *testing.T) {
 
 			// The dashboard, served by the app's other process.
 			var rows []scenarios.DashboardRow
-			require.Eventually(t, func() bool {
+			e.eventually(func() bool {
 				rows, err = (&scenarios.FieldService{Client: e.Worker}).Dashboard(ctx)
 				return err == nil && len(rows) == 6 && rows[0].Phone != ""
-			}, 10*time.Second, 100*time.Millisecond, "dashboard: %v", err)
+			}, "dashboard: %v", err)
 			for _, r := range rows {
 				assert.NotEmpty(t, r.Name)
 				assert.NotEmpty(t, r.Email)
@@ -137,6 +138,7 @@ func TestFieldService(t *testing.T) {
 // HighLevel's value wins and comes back into the app. Both report the
 // conflict.
 func TestFieldServiceConflicts(t *testing.T) {
+	t.Parallel()
 	for _, policy := range []string{"last write wins", "field level"} {
 		t.Run(policy, func(t *testing.T) {
 			ctx := context.Background()

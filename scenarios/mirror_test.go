@@ -22,6 +22,7 @@ import (
 // and books and moves an appointment in free slots; under every fault. At
 // the end every view equals what HighLevel holds.
 func TestMirror(t *testing.T) {
+	t.Parallel()
 	for _, fault := range allFaults {
 		t.Run(fault, func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,7 @@
 
 package scenarios_test
 
-// raceShrink divides the membership import's size: the full 5,000 members
+// raceShrink divides the membership import's size: the full size
 // without the race detector, a fifth under it (same code paths, same
 // faults; the race detector makes each request several times dearer).
 const raceShrink = 1

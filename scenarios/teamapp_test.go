@@ -18,6 +18,7 @@ import (
 // in HighLevel marked inactive, not lost (by webhook, or by a sweep when
 // webhooks stop), under every fault.
 func TestTeamApp(t *testing.T) {
+	t.Parallel()
 	for _, fault := range allFaults {
 		t.Run(fault, func(t *testing.T) {
 			t.Parallel()

@@ -80,6 +80,7 @@ func TestEnsureCreatesUpdatesAndLeavesAlone(t *testing.T) {
 // create was processed, a 503, 429 bursts and a 422 that created anyway:
 // one contact per key, every time.
 func TestEnsureExactlyOneContactUnderFaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	faults := map[string][]ghltest.Fault{
 		"dropped after processing": {{Method: "POST", Path: "/contacts/", DropAfter: true}},

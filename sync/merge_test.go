@@ -200,6 +200,7 @@ func randomRecord(rng *rand.Rand) ghlsync.Record {
 // idempotent, and the result agrees with each side wherever that side is
 // the only one that changed.
 func TestMergeProperties(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, opts := range []ghlsync.MergeOptions{{}, {Policy: ghlsync.RemoteWins}, {Policy: ghlsync.LocalWins, Tie: ghlsync.Local}} {
 		for range 3000 {

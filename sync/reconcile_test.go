@@ -22,6 +22,7 @@ func local(id string, kv ...string) ghlsync.LocalRecord {
 }
 
 func TestReconcileFindsEveryKindOfDifference(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := newServer(t, ghltest.WithAllowDuplicates(true))
 	c := fastClient(t, srv)

@@ -50,6 +50,9 @@ type Stream struct {
 	// Checkpoint is the feed's position; Next advances it. Save it between
 	// runs.
 	Checkpoint []byte
+	// Now is the clock the quiet period is measured on (nil: time.Now);
+	// tests pass a settable one (ghltest.Clock) instead of waiting.
+	Now func() time.Time
 
 	mu       gosync.Mutex
 	hints    map[string]*Event
@@ -63,13 +66,20 @@ type emittedVersion struct {
 	hash uint64
 }
 
+func (s *Stream) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 // Handle takes a webhook event: use it as a webhook.Mux's or
 // webhook.NewHandler's function. It only records the hint, so it answers
 // quickly.
 func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastHook = time.Now() // any delivery shows webhooks are flowing
+	s.lastHook = s.now() // any delivery shows webhooks are flowing
 	var id, kind string
 	switch e := ev.(type) {
 	case *webhook.ContactEvent:
@@ -111,7 +121,7 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	if quiet <= 0 && !s.lastHook.IsZero() {
 		quiet = time.Minute
 	}
-	poll := time.Since(s.lastHook) >= quiet
+	poll := s.now().Sub(s.lastHook) >= quiet
 	s.mu.Unlock()
 
 	var out []Event

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
@@ -55,9 +56,10 @@ func syncAll(t *testing.T, s *ghlsync.Syncer, app map[string]*appContact) (confl
 // sides for several rounds, converge with no duplicate contact, task or
 // note, and a final round with no changes sends zero writes.
 func TestTwoWaySyncConverges(t *testing.T) {
-	n := 1000
-	if raceEnabled || testing.Short() {
-		n = 150
+	t.Parallel()
+	n := 150 // 1,000 in the long run (GHL_TEST_LONG=1)
+	if testenv.Long() && !raceEnabled {
+		n = 1000
 	}
 	ctx := context.Background()
 	srv := newServer(t)

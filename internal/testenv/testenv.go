@@ -1,0 +1,29 @@
+// Package testenv holds what the SDK's own tests share about how they run.
+package testenv
+
+import (
+	"flag"
+	"os"
+	"strconv"
+)
+
+// Long reports whether the long runs were asked for (GHL_TEST_LONG=1): the
+// full-size scenarios (5,000 members) that CI's longer step runs. A plain
+// go test ./... runs the same code paths at a size that keeps it near a
+// minute on a two-core machine.
+func Long() bool { return os.Getenv("GHL_TEST_LONG") != "" }
+
+// RaiseParallel lets up to n tests marked t.Parallel run at once unless the
+// command line chose (-parallel). Call it from TestMain. The SDK's parallel
+// tests spend their time waiting (rate windows, quiet periods, search lag),
+// not computing, so more of them than cores finish sooner together.
+func RaiseParallel(n int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	chosen := false
+	flag.Visit(func(f *flag.Flag) { chosen = chosen || f.Name == "test.parallel" })
+	if !chosen {
+		_ = flag.Set("test.parallel", strconv.Itoa(n))
+	}
+}
