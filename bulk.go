@@ -88,11 +88,7 @@ func RunBulk[I, O any](ctx context.Context, inputs []I, fn func(context.Context,
 		if window <= 0 {
 			window = 10 * time.Second
 		}
-		var full bool
-		p.Rate, full = meter.rate(now, p.Done, window)
-		if left := p.Total - p.Done; left > 0 && full && p.Rate > 0 {
-			p.ETA = max(time.Duration(float64(left)/p.Rate*float64(time.Second)).Round(time.Second), time.Second)
-		}
+		p.Rate, p.ETA = meter.measure(now, p.Total, p.Done, window)
 		return p
 	}
 	stopProgress := startProgress(opts, progress)
@@ -167,6 +163,16 @@ func (m *rateMeter) rate(now time.Time, done int, window time.Duration) (float64
 		return 0, false
 	}
 	return float64(done-base.done) / d, now.Sub(m.start) >= window
+}
+
+// measure returns the rate over the last window and the time left at that
+// rate (0 before one window has passed, or when nothing is left).
+func (m *rateMeter) measure(now time.Time, total, done int, window time.Duration) (rate float64, eta time.Duration) {
+	rate, full := m.rate(now, done, window)
+	if left := total - done; left > 0 && full && rate > 0 {
+		eta = max(time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second), time.Second)
+	}
+	return rate, eta
 }
 
 // startProgress reports progress on a ticker until the returned func is

@@ -464,7 +464,10 @@ func reportUnknown(b *bool) CallOption {
 }
 
 // WithResponse stores the call's last HTTP answer in r, also when the call
-// fails with an API error.
+// fails. When the last attempt got no answer (a timeout, a dropped
+// connection), r still says how many attempts were made and whether one
+// may have been carried out, with the status and headers of the last
+// answer an earlier attempt got (StatusCode 0 when none did).
 func WithResponse(r *Response) CallOption {
 	return func(cs *callSettings) { cs.resp = r }
 }

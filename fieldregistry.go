@@ -31,6 +31,7 @@ type FieldRegistry struct {
 	mu      sync.Mutex
 	defs    []CustomFieldDefinition
 	fetched time.Time
+	gen     int // fetches so far
 	flight  singleflight.Group
 }
 
@@ -90,12 +91,19 @@ func (r *FieldRegistry) Field(ctx context.Context, key string) (*CustomFieldDefi
 // fresh says they were fetched by this call.
 func (r *FieldRegistry) definitions(ctx context.Context, force bool) ([]CustomFieldDefinition, bool, error) {
 	r.mu.Lock()
-	defs, at := r.defs, r.fetched
+	defs, at, gen := r.defs, r.fetched, r.gen
 	r.mu.Unlock()
 	if defs != nil && r.now().Sub(at) < r.ttl && !force {
 		return defs, false, nil
 	}
 	ch := r.flight.DoChan("defs", func() (any, error) {
+		r.mu.Lock()
+		if r.gen != gen { // fetched since this caller looked: as new as it needs
+			got := r.defs
+			r.mu.Unlock()
+			return got, nil
+		}
+		r.mu.Unlock()
 		got, err := r.c.CustomFields.List(context.WithoutCancel(ctx), r.loc, "contact")
 		if err != nil {
 			return nil, err
@@ -105,6 +113,7 @@ func (r *FieldRegistry) definitions(ctx context.Context, force bool) ([]CustomFi
 		}
 		r.mu.Lock()
 		r.defs, r.fetched = got, r.now()
+		r.gen++
 		r.mu.Unlock()
 		return got, nil
 	})

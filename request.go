@@ -133,6 +133,12 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 		*cs.unknown = call.Ambiguous
 	}
 	if err != nil {
+		if cs.resp != nil { // no answer to this attempt: what was tried, and the last answer if any
+			*cs.resp = Response{Attempts: call.Attempts, Method: o.method, Path: o.path, UnknownOutcome: call.Ambiguous}
+			if call.Last != nil {
+				cs.resp.StatusCode, cs.resp.Header = call.Last.StatusCode, call.Last.Header
+			}
+		}
 		return sendError(o, call, err, sent())
 	}
 	defer resp.Body.Close()

@@ -224,17 +224,21 @@ func TestCreateNotDuplicatedAfterTimeout(t *testing.T) {
 	c, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithLocation(testLocation), ghl.WithBaseURL(srv),
 		ghl.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}), ghl.WithRetryPolicy(fast))
 	require.NoError(t, err)
-	_, err = c.Contacts.Create(context.Background(), ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
+	var resp ghl.Response
+	_, err = c.Contacts.Create(context.Background(), ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")}, ghl.WithResponse(&resp))
 	require.Error(t, err)
 	var ne net.Error
 	require.True(t, errors.As(err, &ne) && ne.Timeout(), "a timeout: %v", err)
-	time.Sleep(400 * time.Millisecond)
-	assert.Equal(t, int32(1), created.Load(), "sent once")
+	assert.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+	assert.Equal(t, 1, resp.Attempts, "sent once")
+	assert.LessOrEqual(t, created.Load(), int32(1), "the server saw it at most once")
 
-	// A GET that times out the same way is retried.
-	_, err = c.Contacts.Get(context.Background(), contactID)
+	// A GET that times out the same way is retried (the server may see
+	// fewer of the attempts when the machine is busy: some time out before
+	// they reach it).
+	_, err = c.Contacts.Get(context.Background(), contactID, ghl.WithResponse(&resp))
 	require.Error(t, err)
-	assert.Equal(t, int32(5), created.Load())
+	assert.Equal(t, 1+fast.MaxRetries, resp.Attempts)
 }
 
 func TestCreateResentWhenConnectionRefused(t *testing.T) {

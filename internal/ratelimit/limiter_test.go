@@ -223,10 +223,8 @@ func TestWaitersServedInOrder(t *testing.T) {
 		// Caller i has arrived once it is served or queued: only then does
 		// the next one start, so that arrival order is i's order whatever
 		// the scheduler does.
-		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
-			if served()+l.Snapshot("loc").Waiting > i {
-				break
-			}
+		for served()+l.Snapshot("loc").Waiting <= i {
+			time.Sleep(50 * time.Microsecond)
 		}
 		time.Sleep(5 * time.Millisecond) // 200 per second: twice the limit
 	}
