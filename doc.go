@@ -1,9 +1,28 @@
 // Package ghl is a Go client for the HighLevel (GoHighLevel / LeadConnector)
 // API v2: every operation under /contacts (contacts, tasks, notes, tags,
-// appointments), OAuth 2.0 with rotating refresh tokens, a rate limiter,
-// retries that never send a create twice, and typed errors. Package ghltest
-// is an in-memory HighLevel server to develop and test against, and package
-// webhook receives HighLevel's webhooks.
+// appointments), custom fields by key, location tags and calendars, OAuth
+// 2.0 with rotating refresh tokens, a rate limiter, retries that never send
+// a create twice, and typed errors.
+//
+// The module's other packages build on it:
+//
+//   - [github.com/ghlkit/ghl/ghltest]: an in-memory HighLevel over real HTTP,
+//     with faults, signed webhooks and OAuth, to develop and test against
+//     without an account (its cmd/ghlfake serves it to any language);
+//   - [github.com/ghlkit/ghl/webhook]: receives HighLevel's webhooks,
+//     verified on the raw body, de-duplicated and typed;
+//   - [github.com/ghlkit/ghl/sync] (import it as ghlsync): the parts of a
+//     two-way sync of an app's people with a location: Ensure
+//     (create-or-update without duplicates), Feed and Stream (changes from
+//     polling and webhooks), Merge, Syncer, SyncTasks and SyncNotes,
+//     Reconcile and Sweep;
+//   - github.com/ghlkit/ghl/redisstore, a module of its own: the token store
+//     and the rate budget shared by replicas through Redis.
+//
+// Runnable programs, each working with no credentials against ghltest, are
+// in the repository's examples directory: quickstart, bulkimport, webhooks,
+// sync, fieldservice, membership and oauth. The guides are in its docs
+// directory.
 //
 // # Creating a client
 //

@@ -413,7 +413,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestSeedIsDeterministic(t *testing.T) {
-	a, b := ghltest.New(ghltest.WithSeed(7)), ghltest.New(ghltest.WithSeed(7))
+	a, b := ghltest.NewHandler(ghltest.WithSeed(7)), ghltest.NewHandler(ghltest.WithSeed(7))
 	ia, ib := a.Seed(ghltest.DefaultLocationID, 50), b.Seed(ghltest.DefaultLocationID, 50)
 	require.Equal(t, ia, ib)
 	ca, _ := a.Contact(ghltest.DefaultLocationID, ia[49])
@@ -427,7 +427,7 @@ func TestSeedIsDeterministic(t *testing.T) {
 // search iterator (pages of 500) against ghltest, and reports how much of
 // each pass the server itself spent (server-ms/op).
 func BenchmarkFakeSearch100k(b *testing.B) {
-	fake := ghltest.New(ghltest.WithContacts(100_000), ghltest.WithRateLimit(1_000_000, time.Second))
+	fake := ghltest.NewHandler(ghltest.WithContacts(100_000), ghltest.WithRateLimit(1_000_000, time.Second))
 	var serverNanos atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -142,8 +142,10 @@ func WithAuthorizePath(path string) Option { return func(c *config) { c.authoriz
 // WithClock sets the server's clock, for token expiry and rate windows.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// New returns a server that is not listening; serve it with any http.Server.
-func New(opts ...Option) *Server {
+// NewHandler returns the fake without a listener, to serve with an
+// http.Server of your own (as cmd/ghlfake does) or to call as an
+// http.Handler. Most tests want NewServer, which listens on loopback.
+func NewHandler(opts ...Option) *Server {
 	cfg := config{
 		burst: DefaultBurst, window: DefaultWindow, daily: DefaultDailyLimit,
 		tokenLifetime: DefaultTokenLifetime, authorizePath: DefaultAuthorizePath,
@@ -183,10 +185,16 @@ func New(opts ...Option) *Server {
 
 // NewServer starts a server on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
-	s := New(opts...)
+	s := NewHandler(opts...)
 	s.http = httptest.NewServer(s)
 	return s
 }
+
+// New is NewHandler.
+//
+// Deprecated: use NewServer for a listening server, or NewHandler to serve
+// the fake yourself.
+func New(opts ...Option) *Server { return NewHandler(opts...) }
 
 // URL is the base URL of a server started with NewServer.
 func (s *Server) URL() string {

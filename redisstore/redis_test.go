@@ -95,3 +95,55 @@ func TestLimiterContract(t *testing.T) {
 		return []ghl.RateLimiter{a, b} // two replicas, one budget
 	})
 }
+
+// TestReplicaWiring: a replica wired as the replicas guide shows (tokens and
+// the rate budget in Redis), against ghltest and a real redis-server.
+func TestReplicaWiring(t *testing.T) {
+	addr := startRedis(t)
+	srv := ghltest.NewServer(ghltest.WithContacts(3))
+	defer srv.Close()
+	ctx := context.Background()
+	encKey := key32(t)
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	locationID := ghltest.DefaultLocationID
+	code, err := srv.AuthorizationCode(cfg.ClientID, "", locationID, "contacts.readonly")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	replica := func() (*ghl.Client, error) {
+		rdb := redis.NewClient(&redis.Options{Addr: addr})  // e.g. "redis:6379"
+		store, err := redisstore.NewTokenStore(rdb, encKey) // AES-256-GCM values; the key lives outside Redis
+		if err != nil {
+			return nil, err
+		}
+		limiter, err := redisstore.NewRateLimiter(rdb)
+		if err != nil {
+			return nil, err
+		}
+		src, err := cfg.NewSource(store, locationID)
+		if err != nil {
+			return nil, err
+		}
+		return ghl.NewClient(ghl.WithTokenSource(src), ghl.WithLocation(locationID), ghl.WithRateLimiter(limiter),
+			ghl.WithBaseURL(srv.URL())) // ghltest here; leave out for HighLevel
+	}
+
+	store, err := redisstore.NewTokenStore(client(t, addr), encKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cfg.ExchangeAndSave(ctx, code, store); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := replica()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Contacts.Search(ctx, ghl.SearchRequest{})
+		if err != nil || res.Total != 3 {
+			t.Fatalf("a replica's search: %v, %+v", err, res)
+		}
+	}
+}

@@ -4,11 +4,39 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/webhook"
 )
+
+// A receiver for HighLevel's deliveries, routed by event type. NewVerifier
+// trusts HighLevel's published keys, so only HighLevel's deliveries reach
+// the functions (ExampleNewHandler plays HighLevel with a test signer).
+func ExampleNewVerifier() {
+	saved := 0
+	saveContact := func(context.Context, ghl.Contact) error { saved++; return nil }
+	saveTask := func(context.Context, ghl.Task) error { saved++; return nil }
+
+	verifier, err := webhook.NewVerifier() // HighLevel's published Ed25519 and RSA keys
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := webhook.NewMux().
+		OnContactChange(func(ctx context.Context, e *webhook.ContactEvent) error { return saveContact(ctx, e.Contact) }).
+		OnTask(func(ctx context.Context, e *webhook.TaskEvent) error { return saveTask(ctx, e.Task) })
+	routes := http.NewServeMux()
+	routes.Handle("POST /webhooks/ghl", webhook.NewHandler(verifier, mux.Handle))
+
+	// Someone else's request, unsigned: refused, nothing saved.
+	w := httptest.NewRecorder()
+	routes.ServeHTTP(w, httptest.NewRequest("POST", "/webhooks/ghl", strings.NewReader(`{"type":"ContactCreate","id":"c1"}`)))
+	fmt.Println(w.Code, saved)
+	// Output: 401 0
+}
 
 // A receiver: verified, de-duplicated, typed. In production build the
 // verifier with webhook.NewVerifier(), which trusts HighLevel's keys; here a

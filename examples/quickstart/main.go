@@ -77,7 +77,9 @@ func writeSteps(ctx context.Context, client *ghl.Client) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   created %s (%s) on %s\n", c.ID, c.Name, c.DateAdded.Format(time.RFC1123))
+	// A create's answer has firstName and lastName but no name (HighLevel
+	// fills name on later reads).
+	fmt.Fprintf(out, "   created %s %s (ID %s) on %s\n", c.FirstName, c.LastName, c.ID, c.DateAdded.Format(time.RFC1123))
 
 	step("2. Tag it")
 	tags, err := client.Tags.Add(ctx, c.ID, []string{"vip", "newsletter"})
@@ -157,7 +159,11 @@ func readOnly(ctx context.Context, client *ghl.Client) error {
 	}
 	rl := resp.RateLimit()
 	fmt.Fprintf(out, "   %s contacts; rate limit left: %d of %d in this window, %s today\n", thousands(n), rl.Remaining, rl.Max, thousands(rl.DailyRemaining))
-	fmt.Fprintln(out, "\nDone. Next: read README.md, or run `go test ./...`.")
+	fmt.Fprintln(out, "\nDone. Next:")
+	fmt.Fprintln(out, "   go run ./examples/webhooks    # a local copy kept from signed webhooks")
+	fmt.Fprintln(out, "   go run ./examples/sync        # two-way sync of an app's people")
+	fmt.Fprintln(out, "   go run ./examples/bulkimport  # a CSV imported at the rate limit")
+	fmt.Fprintln(out, "   go doc github.com/ghlkit/ghl  # the package, with runnable examples; docs/ has the guides")
 	return nil
 }
 

@@ -16,7 +16,8 @@ func TestQuickstartAgainstGhltest(t *testing.T) {
 		t.Fatalf("quickstart failed: %v\n%s", err, buf.String())
 	}
 	for _, want := range []string{"created a new contact: false", "refused: This location does not allow duplicated contacts.",
-		"ErrNotFound) for a missing contact: true", "1,200 sample contacts", "the tour adds one", "1,201 contacts"} {
+		"ErrNotFound) for a missing contact: true", "1,200 sample contacts", "the tour adds one", "1,201 contacts",
+		"created Ada Lovelace (ID ", "go run ./examples/sync", "go doc github.com/ghlkit/ghl"} {
 		if !bytes.Contains(buf.Bytes(), []byte(want)) {
 			t.Errorf("output lacks %q:\n%s", want, buf.String())
 		}

@@ -6,17 +6,29 @@
 // It prints the base URL, token and location to use, and stops on Ctrl-C.
 // With -v it logs one line per request: method, path, status and duration
 // (never headers, bodies or query strings, which can carry tokens).
+//
+// With -webhook URL it sends a signed webhook to URL for every change, as
+// HighLevel does, signed with a key pair of its own whose Ed25519 public
+// key it prints (verify x-ghl-signature with it; in Go,
+// webhook.ParseEd25519PublicKey and webhook.WithEd25519Keys).
+//
+// Like HighLevel it allows 100 requests per 10 seconds per location; a test
+// suite that sends more waits for the window. Lift it with
+// -burst 100000 -window 1s.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sync"
@@ -26,7 +38,9 @@ import (
 )
 
 func main() {
-	err := run(os.Args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return // -h printed the usage: not an error
@@ -36,7 +50,8 @@ func main() {
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends, printing what to connect with to out.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ghlfake", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "log one line per request (method, path, status, duration)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -51,13 +66,19 @@ func run(args []string) error {
 	dups := fs.Bool("allow-duplicates", false, "let locations accept duplicate contacts")
 	clientID := fs.String("client-id", ghltest.DefaultClientID, "OAuth client ID to accept")
 	clientSecret := fs.String("client-secret", ghltest.DefaultClientSecret, "OAuth client secret to accept")
+	hookURL := fs.String("webhook", "", "send a signed webhook for every change to this http(s) URL")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *contacts < 0 || *burst < 1 || *window <= 0 || *daily < 1 || *lifetime <= 0 {
 		return errors.New("-contacts must be >= 0; -burst, -window, -daily and -token-lifetime must be positive")
 	}
-	srv := ghltest.New(ghltest.WithSeed(*seed), ghltest.WithToken(*token, *location),
+	if *hookURL != "" {
+		if u, err := url.Parse(*hookURL); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("-webhook %q: want an http or https URL", *hookURL)
+		}
+	}
+	srv := ghltest.NewHandler(ghltest.WithSeed(*seed), ghltest.WithToken(*token, *location),
 		ghltest.WithRateLimit(*burst, *window), ghltest.WithDailyLimit(*daily), ghltest.WithTokenLifetime(*lifetime),
 		ghltest.WithAllowDuplicates(*dups), ghltest.WithOAuthApp(*clientID, *clientSecret))
 	srv.Seed(*location, *contacts)
@@ -71,13 +92,24 @@ func run(args []string) error {
 		h = logRequests(srv, os.Stderr)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("ghlfake: serving a fake HighLevel API at http://%s\n", ln.Addr())
-	fmt.Printf("  token:     %s\n  location:  %s (%d contacts)\n  rate:      %d per %s, %d per day\n",
+	fmt.Fprintf(out, "ghlfake: serving a fake HighLevel API at http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "  token:     %s\n  location:  %s (%d contacts)\n  rate:      %d per %s, %d per day",
 		*token, *location, *contacts, *burst, *window, *daily)
-	fmt.Printf("  authorize: http://%s%s\n", ln.Addr(), ghltest.DefaultAuthorizePath)
+	if *burst == ghltest.DefaultBurst && *window == ghltest.DefaultWindow {
+		fmt.Fprint(out, " (HighLevel's; lift it for test suites: -burst 100000 -window 1s)")
+	}
+	fmt.Fprintf(out, "\n  authorize: http://%s%s\n", ln.Addr(), ghltest.DefaultAuthorizePath)
+	if *hookURL != "" {
+		srv.DeliverWebhooks(*hookURL, nil)
+		der, err := x509.MarshalPKIXPublicKey(srv.WebhookSigner().Ed25519PublicKey())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  webhooks:  signed deliveries to %s\n  webhook key (Ed25519, x-ghl-signature): %s\n",
+			*hookURL, base64.StdEncoding.EncodeToString(der))
+	}
+	defer srv.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
