@@ -25,7 +25,8 @@ import (
 //
 // It refuses, before sending anything, a method it does not know, an
 // absolute URL (which would send the token elsewhere), and a path with
-// ".." segments, a fragment or a body on GET.
+// "." or ".." segments (also escaped, as %2e%2e), a fragment or a body on
+// GET.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any, opts ...CallOption) error {
 	o := op{method: strings.ToUpper(method), body: in}
 	switch o.method {
@@ -49,8 +50,19 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any, opts 
 		return invalid("path", "%q must be a path below the base URL, without host or fragment", path)
 	}
 	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." {
-			return invalid("path", "%q must not have \".\" or \"..\" segments", path)
+		// Servers decode a segment before they resolve dots: %2e%2e is ".."
+		// to them, and %2f or a backslash can make a new segment.
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return invalid("path", "%v", err)
+		}
+		for _, part := range strings.FieldsFunc(dec, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if part == "." || part == ".." {
+				return invalid("path", "%q must not have \".\" or \"..\" segments, escaped or not", path)
+			}
+		}
+		if dec == "." || dec == ".." {
+			return invalid("path", "%q must not have \".\" or \"..\" segments, escaped or not", path)
 		}
 	}
 	o.path = u.EscapedPath()

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -150,8 +151,16 @@ func (v *Verifier) Verify(h http.Header, body []byte) (webhookID string, err err
 	return meta.WebhookID, nil
 }
 
+// absentSig says a signature header carries no signature: empty, blank, or
+// the literal "N/A", which HighLevel's guide says it sends when a delivery
+// has no Ed25519 signature.
+func absentSig(v string) bool {
+	v = strings.TrimSpace(v)
+	return v == "" || strings.EqualFold(v, "N/A")
+}
+
 func (v *Verifier) verifySignature(h http.Header, body []byte) error {
-	if sig := h.Get(HeaderEd25519); sig != "" && len(v.ed) > 0 {
+	if sig := h.Get(HeaderEd25519); !absentSig(sig) && len(v.ed) > 0 {
 		// The current scheme decides when present: a bad Ed25519 signature
 		// is not rescued by a legacy one.
 		raw, err := decodeSig(sig)
@@ -165,7 +174,7 @@ func (v *Verifier) verifySignature(h http.Header, body []byte) error {
 		}
 		return fmt.Errorf("%w: %s does not match the body", ErrInvalidSignature, HeaderEd25519)
 	}
-	if sig := h.Get(HeaderRSA); sig != "" && v.legacy && len(v.rsa) > 0 {
+	if sig := h.Get(HeaderRSA); !absentSig(sig) && v.legacy && len(v.rsa) > 0 {
 		raw, err := decodeSig(sig)
 		if err != nil {
 			return fmt.Errorf("%w: %s is not base64", ErrInvalidSignature, HeaderRSA)

@@ -95,6 +95,14 @@ func TestVerificationMatrix(t *testing.T) {
 		{"Ed25519 wrong, RSA right: the current scheme decides", http.Header{webhook.HeaderEd25519: {other.SignEd25519(body)}, webhook.HeaderRSA: {rsaSig}}, body, verifier(t), webhook.ErrInvalidSignature},
 		{"Ed25519 right, RSA wrong", http.Header{webhook.HeaderEd25519: {edSig}, webhook.HeaderRSA: {other.SignRSA(body)}}, body, verifier(t), nil},
 		{"unpadded base64", edOnly(strings.TrimRight(edSig, "=")), body, verifier(t), nil},
+		// HighLevel's guide: the literal N/A means "no Ed25519 signature".
+		{"Ed25519 N/A, RSA right", http.Header{webhook.HeaderEd25519: {"N/A"}, webhook.HeaderRSA: {rsaSig}}, body, verifier(t), nil},
+		{"Ed25519 n/a, RSA right", http.Header{webhook.HeaderEd25519: {" n/a "}, webhook.HeaderRSA: {rsaSig}}, body, verifier(t), nil},
+		{"Ed25519 blank, RSA right", http.Header{webhook.HeaderEd25519: {"  "}, webhook.HeaderRSA: {rsaSig}}, body, verifier(t), nil},
+		{"Ed25519 N/A, RSA wrong", http.Header{webhook.HeaderEd25519: {"N/A"}, webhook.HeaderRSA: {other.SignRSA(body)}}, body, verifier(t), webhook.ErrInvalidSignature},
+		{"Ed25519 N/A only", edOnly("N/A"), body, verifier(t), webhook.ErrMissingSignature},
+		{"both N/A", http.Header{webhook.HeaderEd25519: {"N/A"}, webhook.HeaderRSA: {"N/A"}}, body, verifier(t), webhook.ErrMissingSignature},
+		{"Ed25519 N/A, legacy off", http.Header{webhook.HeaderEd25519: {"N/A"}, webhook.HeaderRSA: {rsaSig}}, body, verifier(t, webhook.WithoutLegacyRSA()), webhook.ErrMissingSignature},
 	}
 	for _, tc := range cases {
 		_, err := tc.v.Verify(tc.h, tc.body)
