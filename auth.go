@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/ghlkit/ghl/internal/transport"
 )
 
 // Scope is an OAuth scope of the HighLevel marketplace.
@@ -64,8 +66,12 @@ type OAuthConfig struct {
 	Scopes       []Scope      // default: ScopeContactsReadOnly
 	UserType     UserType     // default: UserTypeLocation
 	AuthorizeURL string       // default: AuthorizeURL
-	BaseURL      string       // API host for /oauth/token; default DefaultBaseURL
-	HTTPClient   *http.Client // default: a client with a 30-second timeout
+	BaseURL      string       // API host for /oauth/token; default DefaultBaseURL; https, or http on loopback
+	HTTPClient   *http.Client // default: a client with a 30-second timeout; redirects are never followed
+	// InsecureHTTP allows a plain-http BaseURL off loopback, such as a
+	// ghlfake container on a compose network. Secrets then cross the network
+	// unencrypted: never set it against HighLevel.
+	InsecureHTTP bool
 	// Now is the clock that turns expires_in into an expiry; default time.Now.
 	Now func() time.Time
 }
@@ -95,6 +101,22 @@ func (c *OAuthConfig) check() error {
 		return invalid("client_id", "is required")
 	case c.ClientSecret == "":
 		return invalid("client_secret", "is required")
+	}
+	return c.checkBase()
+}
+
+// checkBase holds BaseURL to what WithBaseURL allows: an absolute https URL
+// (http on loopback, or with InsecureHTTP) without query or user info.
+func (c *OAuthConfig) checkBase() error {
+	if c.BaseURL == "" {
+		return nil
+	}
+	base, err := parseBaseURL("OAuth base URL", c.BaseURL)
+	if err != nil {
+		return err
+	}
+	if err := checkPlainHTTP("OAuth base URL", base, c.InsecureHTTP); err != nil {
+		return fmt.Errorf("%w; OAuthConfig.InsecureHTTP allows it", err)
 	}
 	return nil
 }
@@ -126,11 +148,13 @@ func (c *OAuthConfig) base() string {
 
 // oauthHTTPClient is the default for the OAuth calls: unlike
 // http.DefaultClient it gives up on a server that never answers.
-var oauthHTTPClient = &http.Client{Timeout: 30 * time.Second}
+var oauthHTTPClient = transport.NoRedirects(&http.Client{Timeout: 30 * time.Second})
 
+// httpClient is the client for the OAuth calls, which never follows a
+// redirect: a token request carries the client secret and a refresh token.
 func (c *OAuthConfig) httpClient() *http.Client {
 	if c.HTTPClient != nil {
-		return c.HTTPClient
+		return transport.NoRedirects(c.HTTPClient)
 	}
 	return oauthHTTPClient
 }
@@ -292,6 +316,9 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, for
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, newAPIError(http.MethodPost, path, resp.StatusCode, resp.Header, nil) // *RedirectError, not followed
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The answer may echo what was sent: scrub every credential of the request.
 		return nil, tokenError(path, resp, body, bearer, c.ClientSecret, form.Get("refresh_token"), form.Get("code"))
@@ -303,6 +330,9 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, for
 // request path: they take the app's or an agency's credentials, not the
 // client's token) and reads the answer, capped at limit.
 func (c *OAuthConfig) send(req *http.Request, path string, limit int64) (*http.Response, []byte, error) {
+	if err := c.checkBase(); err != nil {
+		return nil, nil, err
+	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		var ue *url.Error

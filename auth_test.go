@@ -534,3 +534,58 @@ func BenchmarkTokenSourceParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestOAuthNeverFollowsARedirect: a token endpoint answering 3xx gets a
+// *RedirectError, and the target never sees the client secret, the
+// refresh token or the code, with the default client or a caller's.
+func TestOAuthNeverFollowsARedirect(t *testing.T) {
+	ctx := context.Background()
+	th := newThief(t)
+	for _, status := range []int{302, 307, 308} {
+		base := httptest.NewServer(redirector(status, strings.Replace(th.srv.URL, "127.0.0.1", "localhost", 1)+"/steal"))
+		for _, hc := range []*http.Client{nil, {}} {
+			cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: "client-secret-9f8e7d6c5b4a", BaseURL: base.URL, HTTPClient: hc}
+			_, err := cfg.Refresh(ctx, "refresh-token-0a1b2c3d4e5f", "")
+			require.ErrorIs(t, err, ghl.ErrRedirected, "refresh, status %d", status)
+			_, err = cfg.Exchange(ctx, "auth-code-5e6f7a8b9c0d")
+			require.ErrorIs(t, err, ghl.ErrRedirected, "exchange, status %d", status)
+			_, err = cfg.LocationToken(ctx, "agency-token-1a2b3c4d5e6f", "Company0000000000001", "Location000000000001")
+			require.ErrorIs(t, err, ghl.ErrRedirected, "location token, status %d", status)
+			_, err = cfg.InstalledLocations(ctx, "agency-token-1a2b3c4d5e6f", ghl.InstalledLocationsQuery{CompanyID: "Company0000000000001"})
+			require.ErrorIs(t, err, ghl.ErrRedirected, "installed locations, status %d", status)
+			for _, secret := range []string{"client-secret-9f8e7d6c5b4a", "refresh-token-0a1b2c3d4e5f", "auth-code-5e6f7a8b9c0d", "agency-token-1a2b3c4d5e6f"} {
+				assert.NotContains(t, err.Error(), secret)
+			}
+			if hc != nil {
+				assert.Nil(t, hc.CheckRedirect, "the caller's client was changed")
+			}
+		}
+		base.Close()
+	}
+	assert.Empty(t, th.requests(), "the redirect target received requests")
+}
+
+// TestOAuthBaseURLIsChecked: OAuthConfig.BaseURL takes what WithBaseURL
+// takes, before anything is sent: https, or plain http only on loopback
+// (or with InsecureHTTP), and no query, fragment or user info.
+func TestOAuthBaseURLIsChecked(t *testing.T) {
+	ctx := context.Background()
+	for _, bad := range []string{"http://ghl.example.com", "ftp://ghl.example.com", "services.leadconnectorhq.com",
+		"https://user:pw@ghl.example.com", "https://ghl.example.com/?x=1", "https://ghl.example.com/#f", "https://ghl.example.com/?"} {
+		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: bad}
+		_, err := cfg.Refresh(ctx, "refresh-value-1234", "")
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, bad)
+		_, err = cfg.NewSource(ghl.NewMemoryStore(), "k")
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, bad)
+		_, err = cfg.LocationToken(ctx, "agency-value-1234", "Company0000000000001", "Location000000000001")
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, bad)
+	}
+	for _, good := range []string{"https://services.leadconnectorhq.com", "http://127.0.0.1:8080", "http://localhost:9/x", "http://[::1]:80"} {
+		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: good}
+		_, err := cfg.NewSource(ghl.NewMemoryStore(), "k")
+		assert.NoError(t, err, good)
+	}
+	cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: "http://ghlfake:8080", InsecureHTTP: true}
+	_, err := cfg.NewSource(ghl.NewMemoryStore(), "k")
+	assert.NoError(t, err, "InsecureHTTP allows plain http off loopback")
+}

@@ -148,19 +148,37 @@ type Option func(*settings) error
 // any http URL with WithInsecureHTTP. A path is kept: requests go below it.
 func WithBaseURL(raw string) Option {
 	return func(s *settings) error {
-		u, err := url.Parse(raw)
+		base, err := parseBaseURL("base URL", raw)
 		if err != nil {
-			return invalid("base URL", "%v", err)
+			return err
 		}
-		if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return invalid("base URL", "%q is not an absolute http(s) URL", raw)
-		}
-		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return invalid("base URL", "must not carry a query, fragment or user info")
-		}
-		s.base = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		s.base = base
 		return nil
 	}
+}
+
+// parseBaseURL checks an API base URL (absolute http(s), no query, fragment
+// or user info) and returns it without a trailing slash.
+func parseBaseURL(field, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", invalid(field, "%v", err)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", invalid(field, "%q is not an absolute http(s) URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery {
+		return "", invalid(field, "must not carry a query, fragment or user info")
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// checkPlainHTTP refuses a plain-http base URL off loopback unless allowed.
+func checkPlainHTTP(field, base string, allowed bool) error {
+	if u, _ := url.Parse(base); u.Scheme == "http" && !allowed && !isLoopback(u.Hostname()) {
+		return invalid(field, "plain http is allowed only on loopback, not %q (it would carry tokens unencrypted)", u.Host)
+	}
+	return nil
 }
 
 // WithInsecureHTTP allows a plain-http base URL off loopback, such as a
@@ -286,8 +304,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if s.tokenSet && s.tokens != nil {
 		return nil, invalid("token", "WithToken and WithTokenSource are exclusive: use one")
 	}
-	if u, _ := url.Parse(s.base); u.Scheme == "http" && !s.insecure && !isLoopback(u.Hostname()) {
-		return nil, invalid("base URL", "plain http is allowed only on loopback, not %q (WithInsecureHTTP allows it)", u.Host)
+	if err := checkPlainHTTP("base URL", s.base, s.insecure); err != nil {
+		return nil, fmt.Errorf("%w; WithInsecureHTTP allows it", err)
 	}
 	if s.hc == nil {
 		s.hc = defaultHTTPClient()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,6 +46,12 @@ var (
 	// use (empty, null, cut off, not JSON, too large); errors.As with
 	// *AnswerError says which.
 	ErrBadAnswer = errors.New("ghl: unusable answer")
+	// ErrRedirected: an answer pointed elsewhere (a 3xx), and the SDK did not
+	// follow it: HighLevel's API does not redirect, so a redirect means a
+	// wrong base URL or someone in the way, and following it would carry the
+	// token, client secret or body to another host. errors.As with
+	// *RedirectError says where it pointed.
+	ErrRedirected = errors.New("ghl: redirect refused")
 )
 
 // UnknownOutcomeError is a failed call whose request may nevertheless have
@@ -196,6 +203,47 @@ func (e *DuplicateContactError) Is(target error) bool {
 // Unwrap returns the underlying *APIError.
 func (e *DuplicateContactError) Unwrap() error { return e.APIError }
 
+// RedirectError is a 3xx answer, never followed: nothing was sent to the
+// host it names.
+type RedirectError struct {
+	*APIError
+	// Target is the scheme and host the answer pointed to (such as
+	// "http://127.0.0.1:8080"), without its path or query; "" when it named
+	// none.
+	Target string
+}
+
+// Unwrap returns the underlying *APIError.
+func (e *RedirectError) Unwrap() error { return e.APIError }
+
+// Is matches ErrRedirected.
+func (e *RedirectError) Is(target error) bool { return target == ErrRedirected }
+
+// Error says where the answer pointed and that it was not followed.
+func (e *RedirectError) Error() string {
+	to := e.Target
+	if to == "" {
+		to = "no location"
+	}
+	return fmt.Sprintf("ghl: %s %s: %d %s: a redirect to %s, not followed (HighLevel's API does not redirect: check the base URL)",
+		e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode), to)
+}
+
+// redirectTarget is the scheme and host of a redirect's Location.
+func redirectTarget(h http.Header) string {
+	u, err := url.Parse(h.Get("Location"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := u.Scheme
+	if scheme == "" {
+		scheme = "//"
+	} else {
+		scheme += "://"
+	}
+	return scheme + u.Host
+}
+
 // RateLimitError is a 429 answer, with the rate-limit state it carried.
 type RateLimitError struct {
 	*APIError
@@ -315,6 +363,8 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, se
 		e.TraceID = h.Get("X-Trace-Id")
 	}
 	switch {
+	case status >= 300 && status < 400:
+		return &RedirectError{APIError: e, Target: redirectTarget(h)}
 	case status == http.StatusBadRequest && eb.Meta.ContactID != "":
 		return &DuplicateContactError{APIError: e, ContactID: eb.Meta.ContactID,
 			ContactName: eb.Meta.ContactName, MatchingField: eb.Meta.MatchingField}

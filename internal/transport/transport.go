@@ -333,18 +333,30 @@ func (c *Call) settle(ctx context.Context) error {
 	return nil
 }
 
-// Shield returns a client that sends through hc but whose
-// CloseIdleConnections does nothing: go-retryablehttp closes the idle
-// connections of its client after every failed call, and a caller's shared
-// client must not lose its keep-alive pool because one call failed.
-func Shield(hc *http.Client) *http.Client {
+// NoRedirects returns a copy of hc (sharing its transport and connection
+// pool) that never follows a redirect: the 3xx answer comes back as it is.
+// HighLevel's API does not redirect; following one would carry the token,
+// client secret or body to another host, or to the same host over plain
+// http (Go drops Authorization only when the host name changes).
+func NoRedirects(hc *http.Client) *http.Client {
 	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// Shield returns a client that sends through hc but never follows a
+// redirect (NoRedirects) and whose CloseIdleConnections does nothing:
+// go-retryablehttp closes the idle connections of its client after every
+// failed call, and a caller's shared client must not lose its keep-alive
+// pool because one call failed.
+func Shield(hc *http.Client) *http.Client {
+	c := NoRedirects(hc)
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	c.Transport = shielded{rt}
-	return &c
+	return c
 }
 
 // shielded forwards RoundTrip and hides CloseIdleConnections. It also
