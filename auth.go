@@ -61,7 +61,7 @@ const (
 // Format and LogValue leave out the client secret.
 type OAuthConfig struct {
 	ClientID     string
-	ClientSecret string
+	ClientSecret Secret // ghl.NewSecret(os.Getenv("GHL_CLIENT_SECRET"))
 	RedirectURL  string
 	Scopes       []Scope      // default: ScopeContactsReadOnly
 	UserType     UserType     // default: UserTypeLocation
@@ -99,7 +99,7 @@ func (c *OAuthConfig) check() error {
 		return invalid("OAuth config", "must not be nil")
 	case c.ClientID == "":
 		return invalid("client_id", "is required")
-	case c.ClientSecret == "":
+	case c.ClientSecret.IsZero():
 		return invalid("client_secret", "is required")
 	}
 	return c.checkBase()
@@ -164,7 +164,7 @@ func (c *OAuthConfig) oauth2() *oauth2.Config {
 	if auth == "" {
 		auth = AuthorizeURL
 	}
-	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL,
+	return &oauth2.Config{ClientID: c.ClientID, RedirectURL: c.RedirectURL, // AuthCodeURL only: no secret needed
 		Scopes: c.scopes(), Endpoint: oauth2.Endpoint{AuthURL: auth, TokenURL: c.base() + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
 }
 
@@ -175,10 +175,13 @@ func (c *OAuthConfig) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) s
 }
 
 // Token is an OAuth token pair with the fields HighLevel sends beside it.
-// Its String, GoString, Format and LogValue never print the secrets.
+// The two tokens are Secrets, so a Token never prints them, wherever it is
+// printed or logged; encoding/json refuses to encode it (an error, never a
+// file with "[redacted]" where a token was): persist it with MarshalBinary
+// and read it back with UnmarshalBinary.
 type Token struct {
-	AccessToken        string    `json:"access_token"`
-	RefreshToken       string    `json:"refresh_token,omitempty"`
+	AccessToken        Secret    `json:"access_token"`
+	RefreshToken       Secret    `json:"refresh_token,omitzero"`
 	TokenType          string    `json:"token_type,omitempty"`
 	Expiry             time.Time `json:"expiry"`
 	Scope              string    `json:"scope,omitempty"`
@@ -202,7 +205,7 @@ func (t *Token) Key() string {
 
 // Valid reports whether the access token will still be accepted after leeway.
 func (t *Token) Valid(now time.Time, leeway time.Duration) bool {
-	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Add(leeway).Before(t.Expiry))
+	return t != nil && !t.AccessToken.IsZero() && (t.Expiry.IsZero() || now.Add(leeway).Before(t.Expiry))
 }
 
 // String describes the token without its access and refresh tokens.
@@ -223,9 +226,49 @@ func (t Token) LogValue() slog.Value {
 		slog.String("location_id", t.LocationID), slog.String("company_id", t.CompanyID))
 }
 
+// tokenRecord is a Token as it is persisted, secrets in clear: the JSON
+// that FileStore and the Redis store have always written.
+type tokenRecord struct {
+	AccessToken        string    `json:"access_token"`
+	RefreshToken       string    `json:"refresh_token,omitempty"`
+	TokenType          string    `json:"token_type,omitempty"`
+	Expiry             time.Time `json:"expiry"`
+	Scope              string    `json:"scope,omitempty"`
+	UserType           UserType  `json:"userType,omitempty"`
+	LocationID         string    `json:"locationId,omitempty"`
+	CompanyID          string    `json:"companyId,omitempty"`
+	UserID             string    `json:"userId,omitempty"`
+	PlanID             string    `json:"planId,omitempty"`
+	ApprovedLocations  []string  `json:"approvedLocations,omitempty"`
+	IsBulkInstallation bool      `json:"isBulkInstallation,omitempty"`
+}
+
+// MarshalBinary encodes the token for a TokenStore, its secrets in clear
+// (encrypt what you write: FileStore and redisstore do). The encoding is
+// JSON, the same as earlier versions of the stores wrote, so records they
+// wrote still read with UnmarshalBinary.
+func (t Token) MarshalBinary() ([]byte, error) {
+	return json.Marshal(tokenRecord{AccessToken: t.AccessToken.Reveal(), RefreshToken: t.RefreshToken.Reveal(),
+		TokenType: t.TokenType, Expiry: t.Expiry, Scope: t.Scope, UserType: t.UserType, LocationID: t.LocationID,
+		CompanyID: t.CompanyID, UserID: t.UserID, PlanID: t.PlanID, ApprovedLocations: t.ApprovedLocations,
+		IsBulkInstallation: t.IsBulkInstallation})
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded.
+func (t *Token) UnmarshalBinary(b []byte) error {
+	var r tokenRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return errors.New("ghl: not an encoded token")
+	}
+	*t = Token{AccessToken: NewSecret(r.AccessToken), RefreshToken: NewSecret(r.RefreshToken), TokenType: r.TokenType,
+		Expiry: r.Expiry, Scope: r.Scope, UserType: r.UserType, LocationID: r.LocationID, CompanyID: r.CompanyID,
+		UserID: r.UserID, PlanID: r.PlanID, ApprovedLocations: r.ApprovedLocations, IsBulkInstallation: r.IsBulkInstallation}
+	return nil
+}
+
 // OAuth2 converts the token for code built on golang.org/x/oauth2.
 func (t *Token) OAuth2() *oauth2.Token {
-	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, Expiry: t.Expiry}
+	return &oauth2.Token{AccessToken: t.AccessToken.Reveal(), RefreshToken: t.RefreshToken.Reveal(), TokenType: t.TokenType, Expiry: t.Expiry}
 }
 
 // Exchange trades the code from the redirect for a token pair. POST /oauth/token.
@@ -296,7 +339,7 @@ const maxTokenBody = 1 << 20
 func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, form url.Values) (*Token, error) {
 	if bearer == "" {
 		form.Set("client_id", c.ClientID)
-		form.Set("client_secret", c.ClientSecret)
+		form.Set("client_secret", c.ClientSecret.Reveal())
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -321,7 +364,7 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, path, bearer string, for
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The answer may echo what was sent: scrub every credential of the request.
-		return nil, tokenError(path, resp, body, bearer, c.ClientSecret, form.Get("refresh_token"), form.Get("code"))
+		return nil, tokenError(path, resp, body, bearer, c.ClientSecret.Reveal(), form.Get("refresh_token"), form.Get("code"))
 	}
 	return parseToken(path, body, now)
 }
@@ -416,12 +459,12 @@ func parseToken(path string, body []byte, now time.Time) (*Token, error) {
 		}
 		return s
 	}
-	t := &Token{AccessToken: str("access_token"), RefreshToken: str("refresh_token"), TokenType: str("token_type"),
+	t := &Token{AccessToken: NewSecret(str("access_token")), RefreshToken: NewSecret(str("refresh_token")), TokenType: str("token_type"),
 		Scope: str("scope"), UserType: UserType(str("userType")), LocationID: str("locationId"), CompanyID: str("companyId"),
 		UserID: str("userId"), PlanID: str("planId")}
 	_ = json.Unmarshal(m["approvedLocations"], &t.ApprovedLocations)
 	_ = json.Unmarshal(m["isBulkInstallation"], &t.IsBulkInstallation)
-	if t.AccessToken == "" {
+	if t.AccessToken.IsZero() {
 		return nil, fmt.Errorf("ghl: POST %s: the answer has no access_token", path)
 	}
 	if v := str("expires_in"); v != "" {

@@ -36,7 +36,7 @@ func newOAuthEnv(t testing.TB, opts ...ghltest.Option) *oauthEnv {
 	srv := ghltest.NewServer(append([]ghltest.Option{ghltest.WithClock(clk.Now), ghltest.WithTokenLifetime(time.Hour),
 		ghltest.WithContacts(5), ghltest.WithRateLimit(1_000_000, time.Second)}, opts...)...)
 	t.Cleanup(srv.Close)
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret,
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret),
 		RedirectURL: "https://app.example/callback", BaseURL: srv.URL(), AuthorizeURL: srv.URL() + ghltest.DefaultAuthorizePath,
 		Scopes: []ghl.Scope{ghl.ScopeContactsReadOnly, ghl.ScopeContactsWrite}, Now: clk.Now}
 	return &oauthEnv{srv: srv, cfg: cfg, clock: clk}
@@ -60,7 +60,7 @@ func (e *oauthEnv) client(t testing.TB, src ghl.TokenSource) *ghl.Client {
 }
 
 func TestAuthCodeURL(t *testing.T) {
-	cfg := &ghl.OAuthConfig{ClientID: "abc-123", ClientSecret: "s", RedirectURL: "https://app.example/cb"}
+	cfg := &ghl.OAuthConfig{ClientID: "abc-123", ClientSecret: ghl.NewSecret("s"), RedirectURL: "https://app.example/cb"}
 	u := cfg.AuthCodeURL("state-1", oauth2.SetAuthURLParam("loginWindowOpenMode", "self"))
 	assert.True(t, strings.HasPrefix(u, "https://marketplace.gohighlevel.com/v2/oauth/chooselocation?"), u)
 	for _, want := range []string{"client_id=abc-123", "response_type=code", "state=state-1", "scope=contacts.readonly", "redirect_uri=https%3A%2F%2Fapp.example%2Fcb", "loginWindowOpenMode=self"} {
@@ -87,7 +87,7 @@ func TestOAuthFlowEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	cur, err := src.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, stored.RefreshToken, cur.RefreshToken, "the new pair was saved")
+	assert.Equal(t, stored.RefreshToken.Reveal(), cur.RefreshToken.Reveal(), "the new pair was saved")
 	assert.Equal(t, ghltest.DefaultLocationID, cur.LocationID)
 }
 
@@ -162,9 +162,9 @@ func TestTwoProcessesShareAFileStore(t *testing.T) {
 
 	stored, err := storeA.Load(context.Background(), ghltest.DefaultLocationID)
 	require.NoError(t, err)
-	next, err := e.cfg.Refresh(context.Background(), stored.RefreshToken, ghl.UserTypeLocation)
+	next, err := e.cfg.Refresh(context.Background(), stored.RefreshToken.Reveal(), ghl.UserTypeLocation)
 	require.NoError(t, err, "the stored refresh token is the newest, unspent one")
-	assert.NotEmpty(t, next.AccessToken)
+	assert.NotEmpty(t, next.AccessToken.Reveal())
 	t.Logf("%d expiries, 2 processes x %d concurrent calls: %d refreshes, %d failures", rounds, callsPerClient, grants, failures.Load())
 }
 
@@ -206,7 +206,7 @@ func TestSaveFailureLosesNothing(t *testing.T) {
 	require.NoError(t, err, "the kept pair is saved and used")
 	assert.Equal(t, 1, e.srv.TokenGrants("refresh_token"), "without spending another refresh token")
 	stored, _ := mem.Load(context.Background(), ghltest.DefaultLocationID)
-	assert.Equal(t, at, stored.AccessToken)
+	assert.Equal(t, at, stored.AccessToken.Reveal())
 }
 
 func TestInvalidGrantMeansReauth(t *testing.T) {
@@ -215,7 +215,7 @@ func TestInvalidGrantMeansReauth(t *testing.T) {
 	src := e.install(t, store)
 	stored, _ := store.Load(context.Background(), ghltest.DefaultLocationID)
 	// Someone spends the refresh token and loses the result.
-	_, err := e.cfg.Refresh(context.Background(), stored.RefreshToken, ghl.UserTypeLocation)
+	_, err := e.cfg.Refresh(context.Background(), stored.RefreshToken.Reveal(), ghl.UserTypeLocation)
 	require.NoError(t, err)
 	e.clock.Advance(2 * time.Hour)
 	_, err = src.AccessToken(context.Background())
@@ -253,14 +253,14 @@ func TestInvalidGrantReloadsFirst(t *testing.T) {
 	e.install(t, mem)
 	old, _ := mem.Load(context.Background(), ghltest.DefaultLocationID)
 	e.clock.Advance(2 * time.Hour)
-	newer, err := e.cfg.Refresh(context.Background(), old.RefreshToken, ghl.UserTypeLocation)
+	newer, err := e.cfg.Refresh(context.Background(), old.RefreshToken.Reveal(), ghl.UserTypeLocation)
 	require.NoError(t, err)
 	require.NoError(t, mem.Save(context.Background(), ghltest.DefaultLocationID, newer))
 	src, err := e.cfg.NewSource(&reloadStore{TokenStore: mem, stale: old}, ghltest.DefaultLocationID, ghl.WithSourceClock(e.clock.Now))
 	require.NoError(t, err)
 	at, err := src.AccessToken(context.Background())
 	require.NoError(t, err, "invalid_grant on the stale pair, then the reload found the newer one")
-	assert.Equal(t, newer.AccessToken, at)
+	assert.Equal(t, newer.AccessToken.Reveal(), at)
 }
 
 func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
@@ -333,17 +333,17 @@ func TestInstalledLocations(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := agencyCfg.Exchange(context.Background(), code)
 	require.NoError(t, err)
-	res, err := e.cfg.InstalledLocations(context.Background(), tok.AccessToken, ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID, Limit: 2})
+	res, err := e.cfg.InstalledLocations(context.Background(), tok.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID, Limit: 2})
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Count)
 	require.Len(t, res.Locations, 2)
 	assert.True(t, res.Locations[0].IsInstalled)
-	_, err = e.cfg.InstalledLocations(context.Background(), tok.AccessToken, ghl.InstalledLocationsQuery{CompanyID: "a/b"})
+	_, err = e.cfg.InstalledLocations(context.Background(), tok.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: "a/b"})
 	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
 	loc, _ := e.cfg.Exchange(context.Background(), mustCode(t, e))
-	_, err = e.cfg.InstalledLocations(context.Background(), loc.AccessToken, ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
+	_, err = e.cfg.InstalledLocations(context.Background(), loc.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
 	assert.ErrorIs(t, err, ghl.ErrUnauthorized, "a location token is refused")
-	assert.NotContains(t, err.Error(), loc.AccessToken)
+	assert.NotContains(t, err.Error(), loc.AccessToken.Reveal())
 }
 
 func mustCode(t *testing.T, e *oauthEnv) string {
@@ -360,7 +360,7 @@ func TestTokenAnswersThatAreWrong(t *testing.T) {
 	}
 	for name, body := range answers {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) }))
-		cfg := &ghl.OAuthConfig{ClientID: "c", ClientSecret: "s", BaseURL: srv.URL}
+		cfg := &ghl.OAuthConfig{ClientID: "c", ClientSecret: ghl.NewSecret("s"), BaseURL: srv.URL}
 		_, err := cfg.Exchange(context.Background(), "code")
 		assert.Error(t, err, name)
 		srv.Close()
@@ -370,13 +370,13 @@ func TestTokenAnswersThatAreWrong(t *testing.T) {
 		_, _ = w.Write([]byte(`{"access_token":"at","refresh_token":"rt","expires_in":"soon","isBulkInstallation":"Bearer","locationId":"L1"}`))
 	}))
 	defer srv.Close()
-	cfg := &ghl.OAuthConfig{ClientID: "c", ClientSecret: "s", BaseURL: srv.URL}
+	cfg := &ghl.OAuthConfig{ClientID: "c", ClientSecret: ghl.NewSecret("s"), BaseURL: srv.URL}
 	tok, err := cfg.Exchange(context.Background(), "code")
 	require.NoError(t, err)
-	assert.Equal(t, "rt", tok.RefreshToken)
+	assert.Equal(t, "rt", tok.RefreshToken.Reveal())
 	assert.True(t, tok.Expiry.IsZero())
 
-	for _, bad := range []*ghl.OAuthConfig{nil, {ClientSecret: "s"}, {ClientID: "c"}} {
+	for _, bad := range []*ghl.OAuthConfig{nil, {ClientSecret: ghl.NewSecret("s")}, {ClientID: "c"}} {
 		_, err := bad.Exchange(context.Background(), "code")
 		assert.ErrorIs(t, err, ghl.ErrInvalidInput)
 	}
@@ -391,7 +391,7 @@ func TestExpiredOnArrivalIsAnErrorButSaved(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "system clock")
 	after, _ := store.Load(context.Background(), ghltest.DefaultLocationID)
-	assert.NotEqual(t, before.RefreshToken, after.RefreshToken, "the new pair was saved all the same")
+	assert.NotEqual(t, before.RefreshToken.Reveal(), after.RefreshToken.Reveal(), "the new pair was saved all the same")
 }
 
 func TestCancelledCallerDoesNotCancelRefresh(t *testing.T) {
@@ -427,7 +427,7 @@ func TestFileStoreBadFiles(t *testing.T) {
 	s, err := ghl.NewFileStore(dir, key)
 	require.NoError(t, err)
 	ctx := context.Background()
-	tok := &ghl.Token{AccessToken: "at-secret-value", RefreshToken: "rt-secret-value", LocationID: "L1"}
+	tok := &ghl.Token{AccessToken: ghl.NewSecret("at-secret-value"), RefreshToken: ghl.NewSecret("rt-secret-value"), LocationID: "L1"}
 	require.NoError(t, s.Save(ctx, "L1", tok))
 	path := filepath.Join(dir, "L1.token")
 	info, err := os.Stat(path)
@@ -456,7 +456,7 @@ func TestFileStoreBadFiles(t *testing.T) {
 
 	got, err := s.Load(ctx, "L1")
 	require.NoError(t, err, "the good file is untouched by the failures")
-	assert.Equal(t, "rt-secret-value", got.RefreshToken)
+	assert.Equal(t, "rt-secret-value", got.RefreshToken.Reveal())
 }
 
 // TestSecretsNeverPrinted drives the error paths and every way of printing a
@@ -467,7 +467,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	src := e.install(t, store)
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
-	secrets := []string{ghltest.DefaultClientSecret, tok.AccessToken, tok.RefreshToken}
+	secrets := []string{ghltest.DefaultClientSecret, tok.AccessToken.Reveal(), tok.RefreshToken.Reveal()}
 
 	var out bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -479,18 +479,18 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	fmt.Fprintf(&out, "%v %#v\n", fs, fs)
 
 	bad := *e.cfg
-	bad.ClientSecret = "wrong-secret-" + tok.RefreshToken
-	_, err = bad.Refresh(context.Background(), tok.RefreshToken, "")
+	bad.ClientSecret = ghl.NewSecret("wrong-secret-" + tok.RefreshToken.Reveal())
+	_, err = bad.Refresh(context.Background(), tok.RefreshToken.Reveal(), "")
 	require.Error(t, err)
 	fmt.Fprintf(&out, "%v %+v\n", err, err)
 	_, err = e.cfg.Refresh(context.Background(), "rt-bogus", "")
 	fmt.Fprintf(&out, "%v\n", err)
 	_, err = e.cfg.Exchange(context.Background(), "code-bogus")
 	fmt.Fprintf(&out, "%v\n", err)
-	_, err = e.cfg.LocationToken(context.Background(), tok.AccessToken, ghltest.DefaultCompanyID, ghltest.DefaultLocationID)
+	_, err = e.cfg.LocationToken(context.Background(), tok.AccessToken.Reveal(), ghltest.DefaultCompanyID, ghltest.DefaultLocationID)
 	fmt.Fprintf(&out, "%v\n", err) // a location token is not an agency token
 
-	c, _ := ghl.NewClient(ghl.WithBaseURL(e.srv.URL()), ghl.WithToken(tok.AccessToken), ghl.WithLogger(logger))
+	c, _ := ghl.NewClient(ghl.WithBaseURL(e.srv.URL()), ghl.WithToken(tok.AccessToken.Reveal()), ghl.WithLogger(logger))
 	_, err = c.Contacts.Get(context.Background(), "NoSuchContact0000001")
 	fmt.Fprintf(&out, "%v %v %#v\n", err, c, c)
 	e.clock.Advance(3 * time.Hour)
@@ -500,7 +500,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	// A refresh that fails with invalid_grant, through a client.
 	oc := e.client(t, src)
 	stored, _ := store.Load(context.Background(), ghltest.DefaultLocationID)
-	_, _ = e.cfg.Refresh(context.Background(), stored.RefreshToken, "")
+	_, _ = e.cfg.Refresh(context.Background(), stored.RefreshToken.Reveal(), "")
 	_, err = oc.Contacts.List(context.Background(), ghl.ListOptions{})
 	require.ErrorIs(t, err, ghl.ErrReauthRequired)
 	fmt.Fprintf(&out, "%v\n", err)
@@ -509,7 +509,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		fmt.Fprintf(&out, "%v %s\n", r.Header, r.Body)
 	}
 	text := out.String()
-	for _, s := range append(secrets, stored.RefreshToken) {
+	for _, s := range append(secrets, stored.RefreshToken.Reveal()) {
 		assert.NotContains(t, text, s, "a secret was printed")
 	}
 	assert.Contains(t, text, "[redacted]")
@@ -544,7 +544,7 @@ func TestOAuthNeverFollowsARedirect(t *testing.T) {
 	for _, status := range []int{302, 307, 308} {
 		base := httptest.NewServer(redirector(status, strings.Replace(th.srv.URL, "127.0.0.1", "localhost", 1)+"/steal"))
 		for _, hc := range []*http.Client{nil, {}} {
-			cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: "client-secret-9f8e7d6c5b4a", BaseURL: base.URL, HTTPClient: hc}
+			cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret("client-secret-9f8e7d6c5b4a"), BaseURL: base.URL, HTTPClient: hc}
 			_, err := cfg.Refresh(ctx, "refresh-token-0a1b2c3d4e5f", "")
 			require.ErrorIs(t, err, ghl.ErrRedirected, "refresh, status %d", status)
 			_, err = cfg.Exchange(ctx, "auth-code-5e6f7a8b9c0d")
@@ -572,7 +572,7 @@ func TestOAuthBaseURLIsChecked(t *testing.T) {
 	ctx := context.Background()
 	for _, bad := range []string{"http://ghl.example.com", "ftp://ghl.example.com", "services.leadconnectorhq.com",
 		"https://user:pw@ghl.example.com", "https://ghl.example.com/?x=1", "https://ghl.example.com/#f", "https://ghl.example.com/?"} {
-		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: bad}
+		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: ghl.NewSecret("secret-value-1234"), BaseURL: bad}
 		_, err := cfg.Refresh(ctx, "refresh-value-1234", "")
 		assert.ErrorIs(t, err, ghl.ErrInvalidInput, bad)
 		_, err = cfg.NewSource(ghl.NewMemoryStore(), "k")
@@ -581,11 +581,11 @@ func TestOAuthBaseURLIsChecked(t *testing.T) {
 		assert.ErrorIs(t, err, ghl.ErrInvalidInput, bad)
 	}
 	for _, good := range []string{"https://services.leadconnectorhq.com", "http://127.0.0.1:8080", "http://localhost:9/x", "http://[::1]:80"} {
-		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: good}
+		cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: ghl.NewSecret("secret-value-1234"), BaseURL: good}
 		_, err := cfg.NewSource(ghl.NewMemoryStore(), "k")
 		assert.NoError(t, err, good)
 	}
-	cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: "secret-value-1234", BaseURL: "http://ghlfake:8080", InsecureHTTP: true}
+	cfg := &ghl.OAuthConfig{ClientID: "id", ClientSecret: ghl.NewSecret("secret-value-1234"), BaseURL: "http://ghlfake:8080", InsecureHTTP: true}
 	_, err := cfg.NewSource(ghl.NewMemoryStore(), "k")
 	assert.NoError(t, err, "InsecureHTTP allows plain http off loopback")
 }

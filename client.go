@@ -39,7 +39,7 @@ type Client struct {
 
 	base     string // base URL without trailing slash
 	location string // default location ID
-	auth     []string
+	auth     Secret // "Bearer <static token>"; zero with a TokenSource
 	tokens   TokenSource
 	agent    []string
 	logger   *slog.Logger
@@ -332,7 +332,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.limitKey = "default"
 	}
 	if s.tokenSet {
-		c.auth = []string{"Bearer " + s.token}
+		c.auth = NewSecret("Bearer " + s.token)
 	}
 	c.Contacts = &ContactsService{c}
 	c.Tasks = &TasksService{c}

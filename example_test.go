@@ -463,7 +463,7 @@ func ExampleOAuthConfig() {
 	var clients sync.Map    // location ID → *ghl.Client
 
 	cfg := &ghl.OAuthConfig{
-		ClientID: clientID, ClientSecret: clientSecret, RedirectURL: "https://app.example/callback",
+		ClientID: clientID, ClientSecret: ghl.NewSecret(clientSecret), RedirectURL: "https://app.example/callback",
 		Scopes:  []ghl.Scope{ghl.ScopeContactsReadOnly, ghl.ScopeContactsWrite},
 		BaseURL: baseURL, // ghltest here; leave out for HighLevel
 	}
@@ -512,7 +512,7 @@ func ExampleOAuthConfig_ExchangeAndSave() {
 	srv := ghltest.NewServer(ghltest.WithContacts(3))
 	defer srv.Close()
 	cfg := &ghl.OAuthConfig{
-		ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret,
+		ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret),
 		RedirectURL: "https://app.example/callback", BaseURL: srv.URL(),
 	}
 	// In a real app the code arrives on the redirect; ghltest can issue one.
@@ -530,7 +530,7 @@ func ExampleOAuthConfig_ExchangeAndSave() {
 	}
 	fmt.Println(tok.UserType, tok.LocationID, res.Total)
 	printed := fmt.Sprintf("%v %+v %#v", tok, tok, tok)
-	fmt.Println("secrets printed:", strings.Contains(printed, tok.AccessToken) || strings.Contains(printed, tok.RefreshToken))
+	fmt.Println("secrets printed:", strings.Contains(printed, tok.AccessToken.Reveal()) || strings.Contains(printed, tok.RefreshToken.Reveal()))
 	// Output:
 	// Location GhlTestLocation00001 3
 	// secrets printed: false

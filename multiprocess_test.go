@@ -34,7 +34,7 @@ func TestTwoOSProcessesShareAFileStore(t *testing.T) {
 	dir, key := t.TempDir(), randomKey(t)
 	store, err := ghl.NewFileStore(dir, key)
 	require.NoError(t, err)
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
 	require.NoError(t, err)
 	_, _, err = cfg.ExchangeAndSave(context.Background(), code, store)
@@ -74,7 +74,7 @@ func TestTwoOSProcessesShareAFileStore(t *testing.T) {
 
 	tok, err := store.Load(context.Background(), ghltest.DefaultLocationID)
 	require.NoError(t, err)
-	_, err = cfg.Refresh(context.Background(), tok.RefreshToken, "")
+	_, err = cfg.Refresh(context.Background(), tok.RefreshToken.Reveal(), "")
 	assert.NoError(t, err, "the store ends with the newest, unspent refresh token")
 }
 
@@ -87,7 +87,7 @@ func TestTokenWorkerProcess(t *testing.T) {
 	key, _ := hex.DecodeString(os.Getenv("GHL_WORKER_KEY"))
 	store, err := ghl.NewFileStore(os.Getenv("GHL_WORKER_DIR"), key)
 	require.NoError(t, err)
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: os.Getenv("GHL_WORKER_BASE")}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: os.Getenv("GHL_WORKER_BASE")}
 	src, err := cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithRefreshLeeway(200*time.Millisecond))
 	require.NoError(t, err)
 	c, err := ghl.NewClient(ghl.WithBaseURL(os.Getenv("GHL_WORKER_BASE")), ghl.WithTokenSource(src),

@@ -87,10 +87,10 @@ func (c *OAuthConfig) NewSource(store TokenStore, key string, opts ...SourceOpti
 		return nil, err
 	}
 	return newSource(store, key, func(ctx context.Context, base *Token) (*Token, error) {
-		if base == nil || base.RefreshToken == "" {
+		if base == nil || base.RefreshToken.IsZero() {
 			return nil, fmt.Errorf("ghl: the token under %q has no refresh token: %w", key, ErrReauthRequired)
 		}
-		return c.Refresh(ctx, base.RefreshToken, base.UserType)
+		return c.Refresh(ctx, base.RefreshToken.Reveal(), base.UserType)
 	}, opts)
 }
 
@@ -132,13 +132,13 @@ func newSource(store TokenStore, key string, renew func(context.Context, *Token)
 // valid cached token costs one atomic load.
 func (s *RefreshingSource) AccessToken(ctx context.Context) (string, error) {
 	if t := s.cur.Load(); t.Valid(s.now(), s.leeway) {
-		return t.AccessToken, nil
+		return t.AccessToken.Reveal(), nil
 	}
 	t, err := s.refresh(ctx, "")
 	if err != nil {
 		return "", err
 	}
-	return t.AccessToken, nil
+	return t.AccessToken.Reveal(), nil
 }
 
 // Token returns a copy of the current pair, refreshing it when needed.
@@ -180,7 +180,7 @@ func (s *RefreshingSource) refresh(ctx context.Context, stale string) (*Token, e
 
 // usable reports whether t can be handed out instead of refreshing.
 func (s *RefreshingSource) usable(t *Token, stale string) bool {
-	return t.Valid(s.now(), s.leeway) && t.AccessToken != stale
+	return t.Valid(s.now(), s.leeway) && t.AccessToken.Reveal() != stale
 }
 
 func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token, error) {
@@ -206,9 +206,9 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 		// A pair whose save failed is settled first, under the lock, against
 		// what the store holds now.
 		switch {
-		case stored != nil && stored.RefreshToken == p.fresh.RefreshToken:
+		case stored != nil && stored.RefreshToken.Equal(p.fresh.RefreshToken):
 			// The failed save did persist (its acknowledgement was lost).
-		case stored == nil || p.replaced != nil && stored.RefreshToken == p.replaced.RefreshToken:
+		case stored == nil || p.replaced != nil && stored.RefreshToken.Equal(p.replaced.RefreshToken):
 			// The store still holds the spent pair: replace it.
 			if err := s.store.Save(ctx, s.key, p.fresh); err != nil {
 				return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory): %w", s.key, err)
@@ -237,7 +237,7 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 		if errors.As(err, &te) && te.InvalidGrant() {
 			// Spent or revoked. Another process may have refreshed without
 			// this store's lock: look once more before giving up.
-			if again, lerr := s.store.Load(ctx, s.key); lerr == nil && stored != nil && again.RefreshToken != stored.RefreshToken && s.usable(again, stale) {
+			if again, lerr := s.store.Load(ctx, s.key); lerr == nil && stored != nil && !again.RefreshToken.Equal(stored.RefreshToken) && s.usable(again, stale) {
 				s.cur.Store(again)
 				return again, nil
 			}
@@ -283,7 +283,7 @@ func inherit(fresh, old *Token) {
 	if old == nil {
 		return
 	}
-	if fresh.RefreshToken == "" {
+	if fresh.RefreshToken.IsZero() {
 		fresh.RefreshToken = old.RefreshToken
 	}
 	for _, f := range []struct{ dst, src *string }{

@@ -321,7 +321,7 @@ func jsonError(err error) error {
 // authorize sets the Authorization header of one attempt.
 func (c *Client) authorize(r *http.Request) error {
 	if c.tokens == nil {
-		r.Header["Authorization"] = c.auth
+		r.Header["Authorization"] = []string{c.auth.Reveal()}
 		return nil
 	}
 	tok, err := c.tokens.AccessToken(r.Context())

@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -148,7 +147,7 @@ func (m *MemoryStore) Save(_ context.Context, key string, t *Token) error {
 	if err := checkStoreKey(key); err != nil {
 		return err
 	}
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return invalid("token", "has no access token")
 	}
 	st := m.state()
@@ -174,9 +173,11 @@ func (m *MemoryStore) Lock(ctx context.Context, key string) (func(), error) {
 // Printing a FileStore (any fmt verb, slog) shows its directory, never the
 // encryption key.
 type FileStore struct {
-	dir   string
-	aead  cipher.AEAD
-	locks *keyLocks
+	dir string
+	// cipher holds the AEAD in a closure: its key schedule starts with the
+	// key, and no printer can look into a func value.
+	cipher func() cipher.AEAD
+	locks  *keyLocks
 }
 
 // fileMagic starts every token file: format version 1.
@@ -210,7 +211,7 @@ func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ghl: token encryption: %w", err)
 	}
-	return &FileStore{dir: dir, aead: aead, locks: &keyLocks{}}, nil
+	return &FileStore{dir: dir, cipher: func() cipher.AEAD { return aead }, locks: &keyLocks{}}, nil
 }
 
 // privateDir makes sure only the owner can list or enter dir: an existing
@@ -259,17 +260,18 @@ func (f *FileStore) Load(_ context.Context, key string) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ghl: read token %q: %w", key, err)
 	}
-	ns := f.aead.NonceSize()
-	if len(b) < len(fileMagic)+ns+f.aead.Overhead() || string(b[:len(fileMagic)]) != string(fileMagic) {
+	aead := f.cipher()
+	ns := aead.NonceSize()
+	if len(b) < len(fileMagic)+ns+aead.Overhead() || string(b[:len(fileMagic)]) != string(fileMagic) {
 		return nil, fmt.Errorf("ghl: token file for %q is truncated or not a token file", key)
 	}
 	b = b[len(fileMagic):]
-	plain, err := f.aead.Open(nil, b[:ns], b[ns:], []byte(key))
+	plain, err := aead.Open(nil, b[:ns], b[ns:], []byte(key))
 	if err != nil {
 		return nil, fmt.Errorf("ghl: token file for %q cannot be decrypted: wrong encryption key, or the file was changed", key)
 	}
 	var t Token
-	if err := json.Unmarshal(plain, &t); err != nil || t.AccessToken == "" {
+	if err := t.UnmarshalBinary(plain); err != nil || t.AccessToken.IsZero() {
 		return nil, fmt.Errorf("ghl: token file for %q holds no token", key)
 	}
 	return &t, nil
@@ -280,18 +282,19 @@ func (f *FileStore) Save(_ context.Context, key string, t *Token) (err error) {
 	if err := checkStoreKey(key); err != nil {
 		return err
 	}
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return invalid("token", "has no access token")
 	}
-	plain, err := json.Marshal(t)
+	plain, err := t.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("ghl: encode token: %w", err)
 	}
-	nonce := make([]byte, f.aead.NonceSize())
+	aead := f.cipher()
+	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return fmt.Errorf("ghl: token nonce: %w", err)
 	}
-	out := append(append(slices.Clone(fileMagic), nonce...), f.aead.Seal(nil, nonce, plain, []byte(key))...)
+	out := append(append(slices.Clone(fileMagic), nonce...), aead.Seal(nil, nonce, plain, []byte(key))...)
 
 	tmp, err := os.CreateTemp(f.dir, "."+key+".tmp-*")
 	if err != nil {

@@ -20,7 +20,7 @@ func TestFileStoreCrashBeforeRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.Save(ctx, "L1", &Token{AccessToken: "at-1", RefreshToken: "rt-1"}); err != nil {
+	if err := s.Save(ctx, "L1", &Token{AccessToken: NewSecret("at-1"), RefreshToken: NewSecret("rt-1")}); err != nil {
 		t.Fatal(err)
 	}
 	beforeRename = func(tmp string) error {
@@ -30,11 +30,11 @@ func TestFileStoreCrashBeforeRename(t *testing.T) {
 		return errors.New("power cut")
 	}
 	defer func() { beforeRename = nil }()
-	if err := s.Save(ctx, "L1", &Token{AccessToken: "at-2", RefreshToken: "rt-2"}); err == nil {
+	if err := s.Save(ctx, "L1", &Token{AccessToken: NewSecret("at-2"), RefreshToken: NewSecret("rt-2")}); err == nil {
 		t.Fatal("the crashed save reported success")
 	}
 	got, err := s.Load(ctx, "L1")
-	if err != nil || got.RefreshToken != "rt-1" {
+	if err != nil || got.RefreshToken.Reveal() != "rt-1" {
 		t.Fatalf("after the crash the previous pair is gone: %v %v", got, err)
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, ".L1.tmp-*"))

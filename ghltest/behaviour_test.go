@@ -512,7 +512,7 @@ func TestExpireAccessTokens(t *testing.T) {
 	ctx := context.Background()
 	srv := ghltest.NewServer()
 	defer srv.Close()
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
 	require.NoError(t, err)
 	src, tok, err := cfg.ExchangeAndSave(ctx, code, ghl.NewMemoryStore())
@@ -526,7 +526,7 @@ func TestExpireAccessTokens(t *testing.T) {
 
 	srv.ExpireAccessTokens()
 	req, _ := http.NewRequest("GET", srv.URL()+"/contacts/?locationId="+ghltest.DefaultLocationID, nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
 	req.Header.Set("Version", ghl.APIVersion)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

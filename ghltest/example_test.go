@@ -78,7 +78,7 @@ func ExampleServer_ExpireAccessTokens() {
 	srv := ghltest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, _ := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
 	src, _, _ := cfg.ExchangeAndSave(ctx, code, ghl.NewMemoryStore())
 	client, _ := ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithTokenSource(src), ghl.WithLocation(ghltest.DefaultLocationID))

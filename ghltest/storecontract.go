@@ -22,7 +22,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) ghl.TokenStore) {
 	t.Helper()
 	ctx := context.Background()
 	pair := func(n int) *ghl.Token {
-		return &ghl.Token{AccessToken: fmt.Sprintf("at-%d", n), RefreshToken: fmt.Sprintf("rt-%d", n), TokenType: "Bearer",
+		return &ghl.Token{AccessToken: ghl.NewSecret(fmt.Sprintf("at-%d", n)), RefreshToken: ghl.NewSecret(fmt.Sprintf("rt-%d", n)), TokenType: "Bearer",
 			Expiry: time.Date(2026, 1, 1, 0, 0, n, 0, time.UTC), Scope: "contacts.readonly", UserType: ghl.UserTypeLocation,
 			LocationID: "LocationAAAAAAAAAAAA", CompanyID: "CompanyBBBBBBBBBBBBB", UserID: "UserCCCCCCCCCCCCCCCC",
 			ApprovedLocations: []string{"LocationAAAAAAAAAAAA"}}
@@ -43,8 +43,8 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) ghl.TokenStore) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *want) || got.AccessToken != want.AccessToken ||
-			got.RefreshToken != want.RefreshToken || !got.Expiry.Equal(want.Expiry) || got.UserID != want.UserID ||
+		if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *want) || !got.AccessToken.Equal(want.AccessToken) ||
+			!got.RefreshToken.Equal(want.RefreshToken) || !got.Expiry.Equal(want.Expiry) || got.UserID != want.UserID ||
 			len(got.ApprovedLocations) != 1 {
 			t.Fatalf("Load returned a different token than was saved")
 		}
@@ -58,10 +58,10 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) ghl.TokenStore) {
 		if err := s.Save(ctx, "KeyAAAAAAAAAAAAAAAAA", c); err != nil {
 			t.Fatal(err)
 		}
-		c.RefreshToken = "changed after save"
+		c.RefreshToken = ghl.NewSecret("changed after save")
 		got, _ := s.Load(ctx, "KeyAAAAAAAAAAAAAAAAA")
 		other, _ := s.Load(ctx, "KeyBBBBBBBBBBBBBBBBB")
-		if got == nil || got.RefreshToken != "rt-3" || other == nil || other.RefreshToken != "rt-2" {
+		if got == nil || got.RefreshToken.Reveal() != "rt-3" || other == nil || other.RefreshToken.Reveal() != "rt-2" {
 			t.Fatalf("save did not replace, leaked across keys, or kept a reference to the caller's token")
 		}
 	})
@@ -110,7 +110,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) ghl.TokenStore) {
 					return
 				}
 				var k int
-				_, _ = fmt.Sscanf(cur.AccessToken, "at-%d", &k)
+				_, _ = fmt.Sscanf(cur.AccessToken.Reveal(), "at-%d", &k)
 				if err := s.Save(ctx, "KeyAAAAAAAAAAAAAAAAA", pair(k+1)); err != nil {
 					t.Error(err)
 				}
@@ -118,7 +118,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) ghl.TokenStore) {
 		}
 		wg.Wait()
 		got, _ := s.Load(ctx, "KeyAAAAAAAAAAAAAAAAA")
-		if got == nil || got.AccessToken != fmt.Sprintf("at-%d", n) {
+		if got == nil || got.AccessToken.Reveal() != fmt.Sprintf("at-%d", n) {
 			t.Fatalf("after %d locked increments the store holds %v", n, got)
 		}
 	})

@@ -28,7 +28,7 @@ func run4(t *testing.T, shared bool) (requests, refused, refreshes int, elapsed 
 	const burst, window = 50, 200 * time.Millisecond // 250 per second
 	srv := ghltest.NewServer(ghltest.WithRateLimit(burst, window), ghltest.WithTokenLifetime(700*time.Millisecond))
 	defer srv.Close()
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.write")
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestUpsertWorkerProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := os.Getenv("GHL_WORKER_BASE")
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: base}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: base}
 	src, err := cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithRefreshLeeway(150*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ func TestReplicaWiring(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	encKey := key32(t)
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	locationID := ghltest.DefaultLocationID
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", locationID, "contacts.readonly")
 	if err != nil {

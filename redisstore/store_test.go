@@ -23,9 +23,9 @@ func TestCompareAndSaveAndLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ghl.Token{AccessToken: "at-a", RefreshToken: "rt-a"}
-	b := &ghl.Token{AccessToken: "at-b", RefreshToken: "rt-b"}
-	c := &ghl.Token{AccessToken: "at-c", RefreshToken: "rt-c"}
+	a := &ghl.Token{AccessToken: ghl.NewSecret("at-a"), RefreshToken: ghl.NewSecret("rt-a")}
+	b := &ghl.Token{AccessToken: ghl.NewSecret("at-b"), RefreshToken: ghl.NewSecret("rt-b")}
+	c := &ghl.Token{AccessToken: ghl.NewSecret("at-c"), RefreshToken: ghl.NewSecret("rt-c")}
 	if ok, err := s.CompareAndSave(ctx, "loc", nil, a); err != nil || !ok {
 		t.Fatalf("first save over nothing: %v %v", ok, err)
 	}
@@ -39,7 +39,7 @@ func TestCompareAndSaveAndLock(t *testing.T) {
 		t.Fatal("a save expecting a replaced pair overwrote the newer one")
 	}
 	got, err := s.Load(ctx, "loc")
-	if err != nil || got.RefreshToken != "rt-b" {
+	if err != nil || got.RefreshToken.Reveal() != "rt-b" {
 		t.Fatalf("stored %v, %v; want rt-b", got, err)
 	}
 
@@ -80,7 +80,7 @@ func TestTwoReplicasShareTokensThroughRedis(t *testing.T) {
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithTokenLifetime(time.Second), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(2))
 	defer srv.Close()
-	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestTwoReplicasShareTokensThroughRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.Refresh(ctx, tok.RefreshToken, ""); err != nil {
+	if _, err := cfg.Refresh(ctx, tok.RefreshToken.Reveal(), ""); err != nil {
 		t.Fatalf("the stored refresh token is spent: %v", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,12 +95,12 @@ func rtHash(t *ghl.Token) string {
 	if t == nil {
 		return ""
 	}
-	sum := sha256.Sum256([]byte("ghl-rt:" + t.RefreshToken))
+	sum := sha256.Sum256([]byte("ghl-rt:" + t.RefreshToken.Reveal()))
 	return hex.EncodeToString(sum[:])
 }
 
 func (s *TokenStore) seal(key string, t *ghl.Token) ([]byte, error) {
-	plain, err := json.Marshal(t)
+	plain, err := t.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +121,7 @@ func (s *TokenStore) open(key string, b []byte) (*ghl.Token, error) {
 		return nil, fmt.Errorf("redisstore: the token under %q does not decrypt with this key", key)
 	}
 	var t ghl.Token
-	if err := json.Unmarshal(plain, &t); err != nil {
+	if err := t.UnmarshalBinary(plain); err != nil {
 		return nil, fmt.Errorf("redisstore: the token under %q is unreadable", key)
 	}
 	return &t, nil
@@ -145,7 +144,7 @@ func (s *TokenStore) Save(ctx context.Context, key string, t *ghl.Token) error {
 	if key == "" {
 		return &ghl.InputError{Field: "token store key", Reason: "must not be empty"}
 	}
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return &ghl.InputError{Field: "token", Reason: "has no access token"}
 	}
 	b, err := s.seal(key, t)
@@ -172,7 +171,7 @@ return 0`)
 // still holds old (nil: nothing), in one atomic step; see
 // ghl.CompareAndSaver.
 func (s *TokenStore) CompareAndSave(ctx context.Context, key string, old, t *ghl.Token) (bool, error) {
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return false, &ghl.InputError{Field: "token", Reason: "has no access token"}
 	}
 	b, err := s.seal(key, t)

@@ -85,7 +85,7 @@ func newEnv(t *testing.T, fault string, opts ...ghltest.Option) *env {
 		// Two processes, two stores on one directory: the flock makes them
 		// spend each single-use refresh token once.
 		ctx := context.Background()
-		cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret, BaseURL: srv.URL()}
+		cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 		code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.write")
 		require.NoError(t, err)
 		dir, key := t.TempDir(), make([]byte, 32)

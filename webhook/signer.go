@@ -17,9 +17,13 @@ import (
 // tests (yours, and ghltest's deliveries) can send genuine-looking
 // deliveries. Only a verifier built by its TestVerifier trusts them.
 type TestSigner struct {
-	ed  ed25519.PrivateKey
-	rsa *rsa.PrivateKey
+	// keys holds the private keys in a closure, which no printer (fmt's
+	// error path, a reflection dumper) can look into.
+	keys func() (ed25519.PrivateKey, *rsa.PrivateKey)
 }
+
+func (s *TestSigner) ed() ed25519.PrivateKey { k, _ := s.keys(); return k }
+func (s *TestSigner) rsa() *rsa.PrivateKey   { _, k := s.keys(); return k }
 
 // String names the signer without its private keys.
 func (s TestSigner) String() string { return "webhook.TestSigner{[private keys redacted]}" }
@@ -37,15 +41,15 @@ func NewTestSigner() (*TestSigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TestSigner{ed: ed, rsa: r}, nil
+	return &TestSigner{keys: func() (ed25519.PrivateKey, *rsa.PrivateKey) { return ed, r }}, nil
 }
 
 // Sign returns both signature headers for body.
 func (s *TestSigner) Sign(body []byte) http.Header {
 	h := http.Header{}
-	h.Set(HeaderEd25519, base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed, body)))
+	h.Set(HeaderEd25519, base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed(), body)))
 	sum := sha256.Sum256(body)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, s.rsa, crypto.SHA256, sum[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, s.rsa(), crypto.SHA256, sum[:])
 	if err == nil {
 		h.Set(HeaderRSA, base64.StdEncoding.EncodeToString(sig))
 	}
@@ -54,13 +58,13 @@ func (s *TestSigner) Sign(body []byte) http.Header {
 
 // SignEd25519 returns only the current scheme's header value.
 func (s *TestSigner) SignEd25519(body []byte) string {
-	return base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed, body))
+	return base64.StdEncoding.EncodeToString(ed25519.Sign(s.ed(), body))
 }
 
 // SignRSA returns only the legacy scheme's header value.
 func (s *TestSigner) SignRSA(body []byte) string {
 	sum := sha256.Sum256(body)
-	sig, _ := rsa.SignPKCS1v15(rand.Reader, s.rsa, crypto.SHA256, sum[:])
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, s.rsa(), crypto.SHA256, sum[:])
 	return base64.StdEncoding.EncodeToString(sig)
 }
 
@@ -72,10 +76,10 @@ func (s *TestSigner) TestVerifier(opts ...Option) (*Verifier, error) {
 }
 
 // Ed25519PublicKey returns the public half of the Ed25519 key.
-func (s *TestSigner) Ed25519PublicKey() ed25519.PublicKey { return s.ed.Public().(ed25519.PublicKey) }
+func (s *TestSigner) Ed25519PublicKey() ed25519.PublicKey { return s.ed().Public().(ed25519.PublicKey) }
 
 // RSAPublicKey returns the public half of the RSA key.
-func (s *TestSigner) RSAPublicKey() *rsa.PublicKey { return &s.rsa.PublicKey }
+func (s *TestSigner) RSAPublicKey() *rsa.PublicKey { return &s.rsa().PublicKey }
 
 // GoString leaves the private keys out.
 func (s TestSigner) GoString() string { return s.String() }

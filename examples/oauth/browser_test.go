@@ -86,11 +86,11 @@ func TestConnectFlowInBrowser(t *testing.T) {
 		t.Errorf("ended at %s, not back in the app", url)
 	}
 	tok, err := store.Load(context.Background(), ghltest.DefaultLocationID)
-	if err != nil || tok.RefreshToken == "" {
+	if err != nil || tok.RefreshToken.Reveal() == "" {
 		t.Fatalf("the token pair was not saved: %v", err)
 	}
 	raw, _ := os.ReadFile(dir + "/" + ghltest.DefaultLocationID + ".token")
-	if strings.Contains(string(raw), tok.RefreshToken) {
+	if strings.Contains(string(raw), tok.RefreshToken.Reveal()) {
 		t.Error("the refresh token is stored in clear text")
 	}
 	if srv.TokenGrants("authorization_code") != 1 {

@@ -56,7 +56,7 @@ func run(addr, dir string) error {
 		return err
 	}
 	cfg := &ghl.OAuthConfig{
-		ClientID: os.Getenv("GHL_CLIENT_ID"), ClientSecret: os.Getenv("GHL_CLIENT_SECRET"),
+		ClientID: os.Getenv("GHL_CLIENT_ID"), ClientSecret: ghl.NewSecret(os.Getenv("GHL_CLIENT_SECRET")),
 		RedirectURL: os.Getenv("GHL_REDIRECT_URL"),
 		Scopes:      []ghl.Scope{ghl.ScopeContactsReadOnly},
 	}
@@ -73,7 +73,7 @@ func run(addr, dir string) error {
 
 // FakeConfig is the OAuth config of ghltest's built-in app.
 func FakeConfig(srv *ghltest.Server, redirect string) *ghl.OAuthConfig {
-	return &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghltest.DefaultClientSecret,
+	return &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret),
 		RedirectURL: redirect, BaseURL: srv.URL(), AuthorizeURL: srv.URL() + ghltest.DefaultAuthorizePath,
 		Scopes: []ghl.Scope{ghl.ScopeContactsReadOnly}}
 }
