@@ -14,16 +14,20 @@ import (
 func Long() bool { return os.Getenv("GHL_TEST_LONG") != "" }
 
 // RaiseParallel lets up to n tests marked t.Parallel run at once unless the
-// command line chose (-parallel). Call it from TestMain. The SDK's parallel
+// command line chose (-parallel) or is fuzzing (where -parallel counts the
+// fuzzer's workers). Call it from TestMain. The SDK's parallel
 // tests spend their time waiting (rate windows, quiet periods, search lag),
 // not computing, so more of them than cores finish sooner together.
 func RaiseParallel(n int) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
-	chosen := false
-	flag.Visit(func(f *flag.Flag) { chosen = chosen || f.Name == "test.parallel" })
-	if !chosen {
+	chosen, fuzzing := false, false
+	flag.Visit(func(f *flag.Flag) {
+		chosen = chosen || f.Name == "test.parallel"
+		fuzzing = fuzzing || f.Name == "test.fuzz" // -parallel is also the fuzzer's worker count
+	})
+	if !chosen && !fuzzing {
 		_ = flag.Set("test.parallel", strconv.Itoa(n))
 	}
 }
