@@ -212,10 +212,12 @@ func TestSaveFailureLosesNothing(t *testing.T) {
 func TestInvalidGrantMeansReauth(t *testing.T) {
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
-	src := e.install(t, store)
+	e.install(t, store)
+	src, err := e.cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithSourceClock(e.clock.Now), ghl.WithReauthGrace(100*time.Millisecond))
+	require.NoError(t, err)
 	stored, _ := store.Load(context.Background(), ghltest.DefaultLocationID)
 	// Someone spends the refresh token and loses the result.
-	_, err := e.cfg.Refresh(context.Background(), stored.RefreshToken.Reveal(), ghl.UserTypeLocation)
+	_, err = e.cfg.Refresh(context.Background(), stored.RefreshToken.Reveal(), ghl.UserTypeLocation)
 	require.NoError(t, err)
 	e.clock.Advance(2 * time.Hour)
 	_, err = src.AccessToken(context.Background())

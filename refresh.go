@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,9 @@ type RefreshingSource struct {
 	timeout time.Duration
 	now     func() time.Time
 	mint    bool // renew can create a token without a stored one
+	// reauthGrace is how long a refused refresh token waits before the
+	// second look for another process's pair (WithReauthGrace).
+	reauthGrace time.Duration
 
 	*sourceState
 }
@@ -68,6 +72,19 @@ type SourceOption func(*RefreshingSource)
 // WithRefreshLeeway refreshes this long before expiry (default 2 minutes).
 func WithRefreshLeeway(d time.Duration) SourceOption {
 	return func(s *RefreshingSource) { s.leeway = d }
+}
+
+// WithReauthGrace sets how long a refresh token HighLevel refused keeps
+// looking in the store (each time once its lock is free) for the pair of
+// another process that spent it and is still saving it (default 10 s;
+// within the refresh timeout, which bounds the whole refresh). Only then is
+// the refusal ErrReauthRequired.
+func WithReauthGrace(d time.Duration) SourceOption {
+	return func(s *RefreshingSource) {
+		if d >= 0 {
+			s.reauthGrace = d
+		}
+	}
 }
 
 // WithRefreshTimeout bounds one refresh, whatever the callers' contexts (default 30 s).
@@ -121,7 +138,7 @@ func newSource(store TokenStore, key string, renew func(context.Context, *Token)
 		return nil, err
 	}
 	s := &RefreshingSource{store: store, key: key, renew: renew, leeway: 2 * time.Minute, timeout: 30 * time.Second, now: time.Now,
-		sourceState: &sourceState{}}
+		reauthGrace: 10 * time.Second, sourceState: &sourceState{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -189,10 +206,11 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 			return t, nil
 		}
 	}
-	unlock, err := s.store.Lock(ctx, s.key)
+	lockedUnlock, err := s.store.Lock(ctx, s.key)
 	if err != nil {
 		return nil, fmt.Errorf("ghl: lock token %q: %w", s.key, err)
 	}
+	unlock := sync.OnceFunc(lockedUnlock)
 	defer unlock()
 
 	stored, err := s.store.Load(ctx, s.key)
@@ -235,9 +253,12 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 	if err != nil {
 		var te *TokenError
 		if errors.As(err, &te) && te.InvalidGrant() {
-			// Spent or revoked. Another process may have refreshed without
-			// this store's lock: look once more before giving up.
-			if again, lerr := s.store.Load(ctx, s.key); lerr == nil && stored != nil && !again.RefreshToken.Equal(stored.RefreshToken) && s.usable(again, stale) {
+			// Spent or revoked. Or spent by another process whose refresh is
+			// still under way (its lock ran out under it, or it refreshed
+			// without this store's lock): look for the pair it saves, each
+			// time once the lock is free, before giving up.
+			unlock()
+			if again := s.newerOnceFree(ctx, stored, stale); again != nil {
 				s.cur.Store(again)
 				return again, nil
 			}
@@ -248,6 +269,12 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 	inherit(fresh, stored)
 	if err := s.save(ctx, loaded, fresh); err != nil {
 		s.unsaved.Store(&pendingSave{fresh: fresh, replaced: stored})
+		if errors.Is(err, ErrLockLost) {
+			// Another process holds the lock now: wait for it, then save
+			// this pair if the store still holds the one it replaced.
+			unlock()
+			return s.settleUnderLock(ctx, stale)
+		}
 		return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): %w", s.key, err)
 	}
 	s.cur.Store(fresh)
@@ -256,6 +283,73 @@ func (s *RefreshingSource) doRefresh(ctx context.Context, stale string) (*Token,
 			s.key, fresh.Expiry.Format(time.RFC3339))
 	}
 	return fresh, nil
+}
+
+// newerOnceFree looks for a usable pair whose refresh token differs from
+// stored's, each time once the key's lock is free, until one appears or the
+// reauth grace period ends (nil then): a process that spent the token may
+// still be waiting for its answer, or for the lock to save it.
+func (s *RefreshingSource) newerOnceFree(ctx context.Context, stored *Token, stale string) *Token {
+	until := time.Now().Add(s.reauthGrace) // real time: it waits on other processes
+	wait := 20 * time.Millisecond
+	for {
+		unlock, err := s.store.Lock(ctx, s.key)
+		if err != nil {
+			return nil
+		}
+		again, err := s.store.Load(ctx, s.key)
+		unlock()
+		if err == nil && (stored == nil || !again.RefreshToken.Equal(stored.RefreshToken)) && s.usable(again, stale) {
+			return again
+		}
+		left := time.Until(until)
+		if left <= 0 {
+			return nil
+		}
+		t := time.NewTimer(min(wait, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// settleUnderLock takes the lock again and settles the pending save (see
+// doRefresh), returning the pair to use.
+func (s *RefreshingSource) settleUnderLock(ctx context.Context, stale string) (*Token, error) {
+	unlock, err := s.store.Lock(ctx, s.key)
+	if err != nil {
+		return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): lock: %w", s.key, err)
+	}
+	defer unlock()
+	stored, err := s.store.Load(ctx, s.key)
+	switch {
+	case errors.Is(err, ErrNoToken):
+		stored = nil
+	case err != nil:
+		return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): load: %w", s.key, err)
+	}
+	p := s.unsaved.Load()
+	if p == nil {
+		return stored, nil
+	}
+	switch {
+	case stored != nil && stored.RefreshToken.Equal(p.fresh.RefreshToken):
+	case stored == nil || p.replaced != nil && stored.RefreshToken.Equal(p.replaced.RefreshToken):
+		if err := s.save(ctx, stored, p.fresh); err != nil {
+			return nil, fmt.Errorf("ghl: save refreshed token for %q (kept in memory; saved again on the next call): %w", s.key, err)
+		}
+		stored = p.fresh
+	}
+	s.unsaved.Store(nil)
+	s.cur.Store(stored)
+	if !s.usable(stored, stale) {
+		return nil, fmt.Errorf("ghl: the token under %q changed while it was refreshed; call again", s.key)
+	}
+	return stored, nil
 }
 
 // errStoreMoved: a compare-and-save found another pair in the store.

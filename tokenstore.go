@@ -20,6 +20,14 @@ import (
 // ErrNoToken is returned by TokenStore.Load when nothing is stored under the key.
 var ErrNoToken = errors.New("ghl: no token stored")
 
+// ErrLockLost is what a store's save returns (wrapped) when the caller no
+// longer holds the key's lock (its lease ran out while a refresh was in
+// flight, and another process took it): the save was refused, so that it
+// cannot race what the new holder writes. A RefreshingSource then takes the
+// lock again and saves its pair only if the store still holds the one it
+// replaced.
+var ErrLockLost = errors.New("ghl: the token store's lock was lost before the save")
+
 // TokenStore persists token pairs, keyed by location (or company) ID.
 //
 // HighLevel refresh tokens are single-use, so a store also serializes

@@ -186,9 +186,16 @@ func TestFaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 
+	// LatencyAfter: processed at once, answered late (here: never, for a
+	// client that gives up first).
+	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/", LatencyAfter: time.Minute})
+	_, err = c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("e@example.com")}, ghl.WithAttemptTimeout(100*time.Millisecond))
+	require.ErrorIs(t, err, ghl.ErrMaybeProcessed)
+	assert.Equal(t, 4, srv.ContactCount(ghltest.DefaultLocationID), "created before the late answer")
+
 	reqs := srv.Requests()
+	assert.Equal(t, 7, srv.RequestCount("POST", "/contacts/"), "503, dropped after, dropped before, 429, 429, created, created late")
 	assert.Equal(t, "[redacted]", reqs[len(reqs)-1].Header.Get("Authorization"))
-	assert.Equal(t, 6, srv.RequestCount("POST", "/contacts/"), "503, dropped after, dropped before, 429, 429, created")
 }
 
 // TestDropsSendNoByte: a drop fault closes the connection before a single

@@ -14,13 +14,17 @@ type Fault struct {
 	// it (one app among several sharing the server); "" matches any.
 	UserAgent string
 
-	Latency    time.Duration // wait this long before answering
-	Status     int           // answer this status without processing the request
-	Body       string        // the body of a Status answer
-	RetryAfter string        // Retry-After header of a Status answer
-	DropBefore bool          // close the connection before processing, sending no byte (the request has no effect)
-	DropAfter  bool          // process the request, then close the connection without sending a byte
-	Truncate   bool          // process the request, send the status, headers and half of the body, then close
+	Latency time.Duration // wait this long before processing and answering
+	// LatencyAfter processes the request, then waits this long before
+	// answering: a slow answer whose effect has already happened (a refresh
+	// token spent while its new pair is still on the way).
+	LatencyAfter time.Duration
+	Status       int    // answer this status without processing the request
+	Body         string // the body of a Status answer
+	RetryAfter   string // Retry-After header of a Status answer
+	DropBefore   bool   // close the connection before processing, sending no byte (the request has no effect)
+	DropAfter    bool   // process the request, then close the connection without sending a byte
+	Truncate     bool   // process the request, send the status, headers and half of the body, then close
 }
 
 // Inject arms f for the next f.Times matching requests.

@@ -334,6 +334,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rep = s.serve(r, body)
 	}
+	if f != nil && f.LatencyAfter > 0 {
+		select {
+		case <-time.After(f.LatencyAfter):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if f != nil && f.DropAfter {
 		hangUp(w)
 		return

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ghlkit/ghl/redisstore"
 )
@@ -72,4 +75,65 @@ func TestLimiterHoldNeverEndsEarly(t *testing.T) {
 		t.Fatalf("after the hold ended: %v", err)
 	}
 	h.Done(nil, 0)
+}
+
+// TestFailOpenAndFailClosed: with Redis gone, the default limiter falls back
+// to an in-process one; FailClosed returns the error.
+func TestFailOpenAndFailClosed(t *testing.T) {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	defer dead.Close()
+	open, _ := redisstore.NewRateLimiter(dead)
+	h, err := open.Acquire(context.Background(), "loc")
+	if err != nil {
+		t.Fatalf("fail open: %v", err)
+	}
+	h.Done(nil, 0)
+	closed, _ := redisstore.NewRateLimiter(dead, redisstore.FailClosed())
+	if _, err := closed.Acquire(context.Background(), "loc"); err == nil {
+		t.Fatal("fail closed sent without Redis")
+	}
+}
+
+// countHook counts the commands sent to Redis.
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(int64(len(cmds))); return next(ctx, cmds) }
+}
+
+// BenchmarkRedisAcquire is one Acquire and Done through the Redis limiter
+// on a local redis-server, reporting the Redis round trips each costs.
+func BenchmarkRedisAcquire(b *testing.B) {
+	addr := startRedis(b)
+	c := client(b, addr)
+	hook := &countHook{}
+	c.AddHook(hook)
+	l, _ := redisstore.NewRateLimiter(c, redisstore.FailClosed())
+	ctx := context.Background()
+	first, err := l.Acquire(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	first.Done(map[string][]string{"X-Ratelimit-Max": {"1000000"}, "X-Ratelimit-Interval-Milliseconds": {"1000"}}, 200)
+	hook.n.Store(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var acquires, dones int64
+	for b.Loop() {
+		before := hook.n.Load()
+		h, err := l.Acquire(ctx, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		mid := hook.n.Load()
+		h.Done(nil, 0)
+		acquires += mid - before
+		dones += hook.n.Load() - mid
+	}
+	b.ReportMetric(float64(acquires)/float64(b.N), "roundtrips/acquire")
+	b.ReportMetric(float64(dones)/float64(b.N), "roundtrips/done")
 }
