@@ -2,7 +2,16 @@
 
 package ghl
 
-import "context"
+import (
+	"context"
+	"io/fs"
+)
+
+// noFollow is not available here: the Lstat checks stand alone.
+const noFollow = 0
+
+// checkOwner cannot check owners here.
+func checkOwner(string, string, fs.FileInfo) error { return nil }
 
 // lockFile is a no-op where flock(2) is missing: FileStore then serializes
 // refreshes within one process only.

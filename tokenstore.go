@@ -196,8 +196,10 @@ var beforeRename func(tmp string) error
 
 // NewFileStore opens (creating if needed) a token directory. encKey must be
 // 32 random bytes; keep it outside the directory, e.g. in a secret manager.
-// An existing directory that other users may read is tightened to 0700; when
-// that fails (not the owner), NewFileStore refuses it.
+// The directory must be this user's own and not a symbolic link; one that
+// other users may read is tightened to 0700, and refused when that fails.
+// Token and lock files are never opened through a symbolic link, and one
+// another user owns is refused.
 func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	if len(encKey) != 32 {
 		return nil, invalid("encryption key", "must be 32 bytes for AES-256, not %d", len(encKey))
@@ -222,16 +224,23 @@ func NewFileStore(dir string, encKey []byte) (*FileStore, error) {
 	return &FileStore{dir: dir, cipher: func() cipher.AEAD { return aead }, locks: &keyLocks{}}, nil
 }
 
-// privateDir makes sure only the owner can list or enter dir: an existing
-// directory that others may read is tightened to 0700, or refused when that
-// is not allowed.
+// privateDir makes sure dir is this user's own directory (not a symbolic
+// link, not another user's) that only its owner can list or enter: an
+// existing directory that others may read is tightened to 0700, or refused
+// when that is not allowed.
 func privateDir(dir string) error {
-	fi, err := os.Stat(dir)
+	fi, err := os.Lstat(dir)
 	if err != nil {
 		return fmt.Errorf("ghl: token directory: %w", err)
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return invalid("token directory", "%s is a symbolic link; give the directory itself", dir)
+	}
 	if !fi.IsDir() {
 		return invalid("token directory", "%s is not a directory", dir)
+	}
+	if err := checkOwner("token directory", dir, fi); err != nil {
+		return err
 	}
 	if fi.Mode().Perm()&0o077 == 0 {
 		return nil
@@ -256,12 +265,30 @@ func (f FileStore) LogValue() slog.Value { return slog.StringValue(f.String()) }
 
 func (f *FileStore) path(key string) string { return filepath.Join(f.dir, key+".token") }
 
+// readOwnFile reads path, never through a symbolic link, and only if this
+// process's user owns it.
+func readOwnFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwner("token file", path, fi); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
 // Load decrypts the token under key.
 func (f *FileStore) Load(_ context.Context, key string) (*Token, error) {
 	if err := checkStoreKey(key); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(f.path(key))
+	b, err := readOwnFile(f.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w under %q", ErrNoToken, key)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -173,27 +174,48 @@ func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) er
 
 // FileState is a State kept in one JSON file, rewritten atomically (a
 // temporary file, synced, renamed over the old one) on every change, so a
-// crash leaves the previous state readable. One process should use a file
-// at a time. It suits state of up to some tens of thousands of records;
-// beyond that, implement State on a database.
+// crash leaves the previous state readable. It suits state of up to some
+// tens of thousands of records; beyond that, implement State on a
+// database.
+//
+// One process owns the file at a time: OpenFileState takes an exclusive
+// lock (flock on path + ".lock", released by Close or when the process
+// ends), and a second process gets an error instead of silently losing the
+// first one's changes. The file must be the caller's own: a symbolic link,
+// or a file or lock file owned by another user, is refused.
 type FileState struct {
 	MemoryState
-	path string
+	path   string
+	unlock func()
 }
+
+// ErrStateInUse is returned by OpenFileState when another process (or
+// another FileState of this process not yet closed) holds the file.
+var ErrStateInUse = errors.New("sync: the state file is in use by another process")
 
 // OpenFileState opens (or creates) the state file at path. A file that
 // exists but cannot be read as state is an error: it is never overwritten.
+// Close it when done.
 func OpenFileState(path string) (*FileState, error) {
-	f := &FileState{path: path}
+	if err := ownFile(path); err != nil {
+		return nil, err
+	}
+	unlock, err := lockExclusive(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	f := &FileState{path: path, unlock: unlock}
 	f.d = newStateData()
-	b, err := os.ReadFile(path)
+	b, err := readOwnFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
+		unlock()
 		return nil, fmt.Errorf("sync: state file: %w", err)
 	default:
 		d := newStateData()
 		if err := json.Unmarshal(b, d); err != nil {
+			unlock()
 			return nil, fmt.Errorf("sync: state file %s is not sync state: %w", path, err)
 		}
 		for _, m := range []any{&d.Checkpoints, &d.Bases, &d.Links} {
@@ -217,6 +239,51 @@ func OpenFileState(path string) (*FileState, error) {
 	}
 	f.save = f.write
 	return f, nil
+}
+
+// Close releases the file for another process. The FileState must not be
+// used after.
+func (f *FileState) Close() error {
+	if f.unlock != nil {
+		f.unlock()
+		f.unlock = nil
+	}
+	return nil
+}
+
+// ownFile refuses a path that is a symbolic link, or not a regular file,
+// or owned by another user (a file planted in a shared directory).
+func ownFile(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sync: state file: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("sync: state file %s is a symbolic link; give the file itself", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("sync: state file %s is not a regular file", path)
+	}
+	return checkOwner(path, fi)
+}
+
+// readOwnFile reads path without following a symbolic link planted after
+// the check.
+func readOwnFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwner(path, fi); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
 }
 
 // write replaces the file with d, atomically.

@@ -2,7 +2,9 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -56,9 +58,11 @@ func TestFileStateSurvivesReopen(t *testing.T) {
 	st, err := ghlsync.OpenFileState(path)
 	require.NoError(t, err)
 	stateContract(t, st)
+	require.NoError(t, st.Close())
 
 	again, err := ghlsync.OpenFileState(path)
 	require.NoError(t, err)
+	defer again.Close()
 	ctx := context.Background()
 	cp, _ := again.Checkpoint(ctx, "contacts")
 	assert.Equal(t, `{"ts":"x"}`, string(cp))
@@ -70,7 +74,11 @@ func TestFileStateSurvivesReopen(t *testing.T) {
 	assert.Equal(t, "local-1", l)
 
 	entries, _ := os.ReadDir(filepath.Dir(path))
-	assert.Len(t, entries, 1, "no temporary files left behind")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"state.json", "state.json.lock"}, names, "no temporary files left behind")
 }
 
 func TestFileStateRefusesAForeignFile(t *testing.T) {
@@ -89,8 +97,78 @@ func TestFileStateFailedSaveChangesNothing(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	st, err := ghlsync.OpenFileState(filepath.Join(dir, "state.json"))
 	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(dir, "state.json.lock")))
 	require.NoError(t, os.Remove(dir)) // every write now fails
 	assert.Error(t, st.SaveCheckpoint(context.Background(), "x", []byte("1")))
 	cp, _ := st.Checkpoint(context.Background(), "x")
 	assert.Nil(t, cp)
+}
+
+// TestFileStateRefusesLinksAndOtherUsersFiles: a state file (or its lock
+// file) planted as a symbolic link in a shared directory, or owned by
+// another user, is refused, and the link's target is neither read nor
+// written.
+func TestFileStateRefusesLinksAndOtherUsersFiles(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.json")
+	require.NoError(t, os.WriteFile(target, []byte(`{"checkpoints":{},"bases":{},"links":{}}`), 0o600))
+	link := filepath.Join(dir, "state.json")
+	require.NoError(t, os.Symlink(target, link))
+	_, err := ghlsync.OpenFileState(link)
+	require.ErrorContains(t, err, "symbolic link")
+
+	lockLink := filepath.Join(dir, "other.json")
+	require.NoError(t, os.Symlink(target, lockLink+".lock"))
+	_, err = ghlsync.OpenFileState(lockLink)
+	require.ErrorContains(t, err, "symbolic link")
+	b, _ := os.ReadFile(target)
+	assert.Equal(t, `{"checkpoints":{},"bases":{},"links":{}}`, string(b), "the target was not touched")
+
+	if os.Getuid() != 0 {
+		t.Skip("changing a file's owner needs root")
+	}
+	foreign := filepath.Join(dir, "foreign.json")
+	require.NoError(t, os.WriteFile(foreign, []byte(`{}`), 0o644))
+	require.NoError(t, os.Chown(foreign, 65534, 65534))
+	_, err = ghlsync.OpenFileState(foreign)
+	require.ErrorContains(t, err, "belongs to user 65534")
+}
+
+// TestFileStateOneProcessAtATime: while one process holds a state file,
+// another (a real second OS process) is refused with ErrStateInUse instead
+// of silently losing the first one's changes; once the first closes, it
+// opens.
+func TestFileStateOneProcessAtATime(t *testing.T) {
+	if path := os.Getenv("GHL_STATE_HOLDER"); path != "" { // the second process
+		_, err := ghlsync.OpenFileState(path)
+		if errors.Is(err, ghlsync.ErrStateInUse) {
+			os.Exit(3)
+		}
+		if err != nil {
+			os.Exit(4)
+		}
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	st, err := ghlsync.OpenFileState(path)
+	require.NoError(t, err)
+	require.NoError(t, st.SaveCheckpoint(context.Background(), "contacts", []byte("1")))
+
+	other := func() int {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFileStateOneProcessAtATime$")
+		cmd.Env = append(os.Environ(), "GHL_STATE_HOLDER="+path)
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		require.NoError(t, err)
+		return 0
+	}
+	assert.Equal(t, 3, other(), "a second process is refused while the first holds the file")
+	_, err = ghlsync.OpenFileState(path)
+	assert.ErrorIs(t, err, ghlsync.ErrStateInUse, "so is a second FileState of this process")
+
+	require.NoError(t, st.Close())
+	assert.Equal(t, 0, other(), "once closed, another process opens it")
 }

@@ -117,8 +117,11 @@ func TestStateIsBoundToTheBrowser(t *testing.T) {
 	if status, body := f.approve(t, mallory, state, ghltest.DefaultLocationID); status != http.StatusBadRequest || !strings.Contains(body, "another browser") {
 		t.Fatalf("a state from another browser: %d\n%s", status, body)
 	}
+	if status, _ := f.approve(t, a, state, ghltest.DefaultLocationID); status != http.StatusSeeOther {
+		t.Fatalf("the state in the browser that started it: %d", status)
+	}
 	if status, _ := f.approve(t, a, state, ghltest.DefaultLocationID); status != http.StatusBadRequest {
-		t.Fatalf("a state is single-use, even after a refused attempt: %d", status)
+		t.Fatalf("a state is single-use: %d", status)
 	}
 	state = a.connect(f.url)
 	now := time.Now()
@@ -127,32 +130,97 @@ func TestStateIsBoundToTheBrowser(t *testing.T) {
 		t.Fatalf("an expired state: %d", status)
 	}
 	f.app.now = time.Now
-	if status, _ := f.approve(t, a, a.connect(f.url), ghltest.DefaultLocationID); status != http.StatusSeeOther {
-		t.Fatalf("a fresh state in the right browser: %d", status)
-	}
 	if n := f.srv.TokenGrants("authorization_code"); n != 1 {
 		t.Fatalf("%d code exchanges, want 1", n)
 	}
 }
 
-// TestPendingStatesAreBounded: a flood of /connect never grows the pending
-// states past the bound, and expired ones are dropped.
-func TestPendingStatesAreBounded(t *testing.T) {
+// TestAnonymousSignInsKeepNothing: 10,000 anonymous visitors pressing
+// Connect leave nothing in the app's memory, and a real visitor still
+// signs in.
+func TestAnonymousSignInsKeepNothing(t *testing.T) {
 	f := newFixture(t)
-	b := newBrowser(t)
-	now := time.Now()
-	f.app.now = func() time.Time { return now }
-	for range 50 {
-		b.connect(f.url)
+	for range 10_000 {
+		req := httptest.NewRequest("GET", "/connect", nil)
+		w := httptest.NewRecorder()
+		f.app.ServeHTTP(w, req)
+		if w.Code != http.StatusFound {
+			t.Fatalf("/connect answered %d", w.Code)
+		}
 	}
-	now = now.Add(stateTTL + time.Second)
-	b.connect(f.url)
 	f.app.mu.Lock()
-	n := len(f.app.states)
+	n := len(f.app.sessions) + len(f.app.clients)
 	f.app.mu.Unlock()
-	if n != 1 {
-		t.Fatalf("%d pending states after the others expired, want 1", n)
+	if n != 0 {
+		t.Fatalf("%d entries kept for anonymous visitors", n)
 	}
+	b := newBrowser(t)
+	if status, _ := f.approve(t, b, b.connect(f.url), ghltest.DefaultLocationID); status != http.StatusSeeOther {
+		t.Fatalf("a real sign-in after the flood: %d", status)
+	}
+}
+
+// TestSessionsAreIssuedAndRotated: a session cookie the app did not issue
+// is replaced, whatever its shape; and the session that connects a
+// location is replaced by a new one, so a session ID planted in the
+// victim's browser beforehand (fixation) does not see the victim's
+// contacts.
+func TestSessionsAreIssuedAndRotated(t *testing.T) {
+	f := newFixture(t)
+	u, _ := url.Parse(f.url)
+
+	forged := newBrowser(t)
+	forged.hc.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: strings.Repeat("a", 32)}})
+	forged.get(f.url + "/")
+	if c := cookie(forged, u, cookieName); c == strings.Repeat("a", 32) || !strings.Contains(c, ".") {
+		t.Fatalf("a forged session cookie was kept: %q", c)
+	}
+
+	attacker := newBrowser(t)
+	attacker.get(f.url + "/")
+	planted := cookie(attacker, u, cookieName) // a genuine, app-issued session of the attacker's
+	victim := newBrowser(t)
+	victim.hc.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: planted}})
+	if status, _ := f.approve(t, victim, victim.connect(f.url), ghltest.DefaultLocationID); status != http.StatusSeeOther {
+		t.Fatalf("the victim's sign-in: %d", status)
+	}
+	if cookie(victim, u, cookieName) == planted {
+		t.Fatal("the session was not replaced when it connected")
+	}
+	if _, _, page := victim.get(f.url + "/"); !strings.Contains(page, "Contacts of") {
+		t.Fatalf("the victim does not see their contacts:\n%s", page)
+	}
+	if _, _, page := attacker.get(f.url + "/"); strings.Contains(page, "Contacts of") {
+		t.Fatalf("the planted session sees the victim's contacts:\n%s", page)
+	}
+}
+
+// TestCookiesAreSecureBehindATLSProxy: when the app's public URL is https
+// (a proxy ends TLS in front of it, so requests arrive over plain http),
+// its cookies are still marked Secure.
+func TestCookiesAreSecureBehindATLSProxy(t *testing.T) {
+	f := newFixture(t)
+	app := NewApp(FakeConfig(f.srv, "https://app.example/callback"), ghl.NewMemoryStore())
+	w := httptest.NewRecorder()
+	app.ServeHTTP(w, httptest.NewRequest("GET", "http://app.internal/connect", nil))
+	cookies := w.Result().Cookies()
+	if len(cookies) != 2 {
+		t.Fatalf("cookies: %v", cookies)
+	}
+	for _, c := range cookies {
+		if !c.Secure || !c.HttpOnly {
+			t.Fatalf("cookie %s: Secure %v, HttpOnly %v", c.Name, c.Secure, c.HttpOnly)
+		}
+	}
+}
+
+func cookie(b *browser, u *url.URL, name string) string {
+	for _, c := range b.hc.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // TestDeclineAndFailuresShowNoRawErrors: a user who declines is told so;

@@ -15,7 +15,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -26,6 +28,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,11 +39,29 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8090", "listen address")
-	dir := flag.String("tokens", filepath.Join(os.TempDir(), "ghl-oauth-example"), "token directory")
+	dir := flag.String("tokens", "", "token directory (default: ghl-oauth-example in your user config directory, private to you)")
 	flag.Parse()
+	if *dir == "" {
+		d, err := defaultTokenDir()
+		if err != nil {
+			log.Fatal(err)
+		}
+		*dir = d
+	}
 	if err := run(*addr, *dir); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// defaultTokenDir is a directory of the user's own (not the shared system
+// temporary directory, where another user could plant a link or a directory
+// first).
+func defaultTokenDir() (string, error) {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no user config directory (%w); pass -tokens DIR", err)
+	}
+	return filepath.Join(base, "ghl-oauth-example"), nil
 }
 
 func run(addr, dir string) error {
@@ -93,25 +115,25 @@ func tokenKey() ([]byte, error) {
 	return k, err
 }
 
-// App is the example's web app. Each browser has its own session (a random
-// cookie); a session is tied to the location it connected, and each
-// connected location has its own token source and client, so one visitor
-// never sees another's contacts. Pending sign-ins are bound to the session
-// that started them, expire after ten minutes, and are bounded in number.
+// App is the example's web app. Each browser has its own session, a
+// random ID in a cookie signed by the app, so only sessions the app issued
+// count; the session is replaced by a new one when it connects a location,
+// so an ID planted in a browser beforehand is worth nothing. A sign-in's
+// state lives in a signed cookie of its own, bound to the session and
+// expiring after ten minutes: the app keeps nothing for a visitor until a
+// location is connected, so no flood of sign-ins can crowd out real ones.
+// Each connected location has its own token source and client, so one
+// visitor never sees another's contacts.
 type App struct {
-	cfg   *ghl.OAuthConfig
-	store ghl.TokenStore
-	now   func() time.Time
+	cfg    *ghl.OAuthConfig
+	store  ghl.TokenStore
+	now    func() time.Time
+	key    []byte // signs session and state cookies
+	secure bool   // the app's public URL is https (perhaps behind a proxy that ends TLS)
 
 	mu       sync.Mutex
-	states   map[string]pending     // state → who started the sign-in, and when
-	sessions map[string]*session    // session cookie → its connection
+	sessions map[string]*session    // connected session → its location
 	clients  map[string]*ghl.Client // location ID → a client with that location's token source
-}
-
-type pending struct {
-	session string
-	issued  time.Time
 }
 
 type session struct {
@@ -119,18 +141,20 @@ type session struct {
 	seen     time.Time
 }
 
-// Bounds of the app's in-memory state.
+// Bounds of the app's state.
 const (
 	stateTTL    = 10 * time.Minute
 	sessionTTL  = 24 * time.Hour
-	maxPending  = 10_000
 	maxSessions = 100_000
 	cookieName  = "ghl_example_session"
+	stateCookie = "ghl_example_signin"
 )
 
 // NewApp returns the app's handler.
 func NewApp(cfg *ghl.OAuthConfig, store ghl.TokenStore) *App {
-	return &App{cfg: cfg, store: store, now: time.Now, states: map[string]pending{},
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &App{cfg: cfg, store: store, now: time.Now, key: key, secure: strings.HasPrefix(cfg.RedirectURL, "https://"),
 		sessions: map[string]*session{}, clients: map[string]*ghl.Client{}}
 }
 
@@ -163,14 +187,45 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// sessionID returns the browser's session, starting one when it has none.
+// sign returns the MAC of the parts, which the app alone can make.
+func (a *App) sign(parts ...string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(strings.Join(parts, "|")))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// setCookie sets a cookie that scripts cannot read, sent only over https
+// when the app is served over https (directly or behind a proxy).
+func (a *App) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: a.secure || r.TLS != nil, MaxAge: int(maxAge / time.Second)})
+}
+
+// sessionID returns the browser's session, starting one when it has none
+// or presents one the app did not issue.
 func (a *App) sessionID(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(cookieName); err == nil && len(c.Value) == 32 {
-		return c.Value
+	if id, ok := a.cookieSession(r); ok {
+		return id
 	}
+	return a.newSession(w, r)
+}
+
+// cookieSession reads the session cookie, if the app issued it.
+func (a *App) cookieSession(r *http.Request) (string, bool) {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return "", false
+	}
+	id, mac, ok := strings.Cut(c.Value, ".")
+	if !ok || len(id) != 32 || !hmac.Equal([]byte(mac), []byte(a.sign("session", id))) {
+		return "", false
+	}
+	return id, true
+}
+
+func (a *App) newSession(w http.ResponseWriter, r *http.Request) string {
 	id := newToken()
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL / time.Second)})
+	a.setCookie(w, r, cookieName, id+"."+a.sign("session", id), sessionTTL)
 	return id
 }
 
@@ -198,42 +253,38 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, v)
 }
 
-// connect starts a sign-in bound to this browser's session.
+// connect starts a sign-in bound to this browser's session. Its state is
+// kept in a signed cookie, not in the app.
 func (a *App) connect(w http.ResponseWriter, r *http.Request) {
 	sid := a.sessionID(w, r)
 	state := newToken()
-	a.mu.Lock()
-	now := a.now()
-	for st, p := range a.states {
-		if now.Sub(p.issued) > stateTTL {
-			delete(a.states, st)
-		}
-	}
-	full := len(a.states) >= maxPending
-	if !full {
-		a.states[state] = pending{session: sid, issued: now}
-	}
-	a.mu.Unlock()
-	if full {
-		render(w, http.StatusServiceUnavailable, view{Error: "Too many sign-ins are under way; try again in a few minutes."})
-		return
-	}
+	issued := strconv.FormatInt(a.now().Unix(), 10)
+	a.setCookie(w, r, stateCookie, state+"."+issued+"."+a.sign("state", state, sid, issued), stateTTL)
 	http.Redirect(w, r, a.cfg.AuthCodeURL(state), http.StatusFound)
+}
+
+// pendingState checks the callback's state against the sign-in cookie:
+// issued by the app, for this session, not expired.
+func (a *App) pendingState(r *http.Request, state, sid string) bool {
+	c, err := r.Cookie(stateCookie)
+	if err != nil || state == "" || sid == "" {
+		return false
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 || parts[0] != state || !hmac.Equal([]byte(parts[2]), []byte(a.sign("state", state, sid, parts[1]))) {
+		return false
+	}
+	issued, err := strconv.ParseInt(parts[1], 10, 64)
+	return err == nil && a.now().Sub(time.Unix(issued, 0)) <= stateTTL
 }
 
 func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	state := q.Get("state")
-	var sid string
-	if c, err := r.Cookie(cookieName); err == nil {
-		sid = c.Value
-	}
-	a.mu.Lock()
-	p, ok := a.states[state]
-	delete(a.states, state)
-	a.mu.Unlock()
+	sid, _ := a.cookieSession(r)
+	ok := a.pendingState(r, q.Get("state"), sid)
+	a.setCookie(w, r, stateCookie, "", -1) // single use, whatever happens
 	switch {
-	case !ok || p.session != sid || a.now().Sub(p.issued) > stateTTL:
+	case !ok:
 		render(w, http.StatusBadRequest, view{Error: "This sign-in link is invalid or expired, or was started in another browser. Start again."})
 		return
 	case q.Get("error") == "access_denied":
@@ -263,6 +314,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusInternalServerError, view{Error: a.userMessage(err)})
 		return
 	}
+	fresh := a.newSession(w, r) // a new session for the connected browser: a planted one gains nothing
 	a.mu.Lock()
 	now := a.now()
 	if len(a.sessions) >= maxSessions {
@@ -272,8 +324,9 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	delete(a.sessions, sid)
 	a.clients[tok.LocationID] = client // one token source per location, shared by its sessions
-	a.sessions[sid] = &session{location: tok.LocationID, seen: now}
+	a.sessions[fresh] = &session{location: tok.LocationID, seen: now}
 	a.mu.Unlock()
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

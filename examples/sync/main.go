@@ -135,6 +135,7 @@ func run(ctx context.Context, out io.Writer, dir, token, location string) error 
 	if err != nil {
 		return err
 	}
+	defer state.Close()
 	e.syncer = &ghlsync.Syncer{Client: e.client, State: state, Fields: fields,
 		Merge: ghlsync.MergeOptions{Policy: ghlsync.LastWriteWins}}
 	e.stream = &ghlsync.Stream{Feed: &ghlsync.Feed{Client: e.client}, Quiet: time.Minute}
