@@ -90,6 +90,12 @@ type CreateAppointmentRequest struct {
 	Description         string
 	Address             string
 	MeetingLocationType string // custom, zoom, gmeet, phone, address, ms_teams, google
+	// MeetingLocationID picks one of the calendar's configured meeting
+	// locations ("custom_0"; see the calendar's locationConfigurations);
+	// OverrideLocationConfig says which wins: false when only
+	// MeetingLocationID is given, true when only MeetingLocationType is.
+	MeetingLocationID      string
+	OverrideLocationConfig *bool
 	// IgnoreFreeSlotValidation books outside the free slots; IgnoreDateRange
 	// skips the minimum notice and the booking window.
 	IgnoreFreeSlotValidation bool
@@ -102,39 +108,73 @@ type CreateAppointmentRequest struct {
 }
 
 // UpdateAppointmentRequest is the body of Appointments.Update
-// (AppointmentEditSchema); zero fields are left as they are.
+// (AppointmentEditSchema): empty strings and nil pointers are left as they
+// are; a *bool sends its value, false included. To empty a text field,
+// name it in Clear.
 type UpdateAppointmentRequest struct {
-	CalendarID               string
-	StartTime, EndTime       time.Time
-	Title                    string
-	AppointmentStatus        string
-	AssignedUserID           string
-	Description              string
-	Address                  string
-	MeetingLocationType      string
-	IgnoreFreeSlotValidation bool
-	IgnoreDateRange          bool
+	CalendarID             string
+	StartTime, EndTime     time.Time
+	Title                  string
+	AppointmentStatus      string
+	AssignedUserID         string
+	Description            string
+	Address                string
+	MeetingLocationType    string
+	MeetingLocationID      string
+	OverrideLocationConfig *bool
+	// IgnoreFreeSlotValidation and IgnoreDateRange apply to this change
+	// (a move outside the free slots, or inside the minimum notice).
+	IgnoreFreeSlotValidation *bool
+	IgnoreDateRange          *bool
 	ToNotify                 *bool
 	RRule                    string
+	// Clear names text fields to empty: any of ClearableAppointmentFields,
+	// sent as "" (the schema declares them strings, not nullable; whether
+	// HighLevel empties a field on "" is not documented). A field both set
+	// and cleared is refused.
+	Clear []string
 }
 
-// appointmentBody is the wire form of both requests.
+// ClearableAppointmentFields are the fields UpdateAppointmentRequest.Clear
+// takes.
+var ClearableAppointmentFields = []string{"title", "description", "address", "assignedUserId", "rrule", "meetingLocationId"}
+
+// appointmentBody is the wire form of both requests. The text fields are
+// pointers so that Clear can send "".
 type appointmentBody struct {
-	CalendarID               string `json:"calendarId,omitempty"`
-	LocationID               string `json:"locationId,omitempty"`
-	ContactID                string `json:"contactId,omitempty"`
-	StartTime                string `json:"startTime,omitempty"`
-	EndTime                  string `json:"endTime,omitempty"`
-	Title                    string `json:"title,omitempty"`
-	AppointmentStatus        string `json:"appointmentStatus,omitempty"`
-	AssignedUserID           string `json:"assignedUserId,omitempty"`
-	Description              string `json:"description,omitempty"`
-	Address                  string `json:"address,omitempty"`
-	MeetingLocationType      string `json:"meetingLocationType,omitempty"`
-	IgnoreFreeSlotValidation bool   `json:"ignoreFreeSlotValidation,omitempty"`
-	IgnoreDateRange          bool   `json:"ignoreDateRange,omitempty"`
-	ToNotify                 *bool  `json:"toNotify,omitempty"`
-	RRule                    string `json:"rrule,omitempty"`
+	CalendarID               string  `json:"calendarId,omitempty"`
+	LocationID               string  `json:"locationId,omitempty"`
+	ContactID                string  `json:"contactId,omitempty"`
+	StartTime                string  `json:"startTime,omitempty"`
+	EndTime                  string  `json:"endTime,omitempty"`
+	Title                    *string `json:"title,omitempty"`
+	AppointmentStatus        string  `json:"appointmentStatus,omitempty"`
+	AssignedUserID           *string `json:"assignedUserId,omitempty"`
+	Description              *string `json:"description,omitempty"`
+	Address                  *string `json:"address,omitempty"`
+	MeetingLocationType      string  `json:"meetingLocationType,omitempty"`
+	MeetingLocationID        *string `json:"meetingLocationId,omitempty"`
+	OverrideLocationConfig   *bool   `json:"overrideLocationConfig,omitempty"`
+	IgnoreFreeSlotValidation *bool   `json:"ignoreFreeSlotValidation,omitempty"`
+	IgnoreDateRange          *bool   `json:"ignoreDateRange,omitempty"`
+	ToNotify                 *bool   `json:"toNotify,omitempty"`
+	RRule                    *string `json:"rrule,omitempty"`
+}
+
+// text is a set text field of a request: nil when empty.
+func text(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// flag is a bool that is sent only when true.
+func flag(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return &b
 }
 
 // wireTime formats a time as the calendars API takes it: ISO 8601 with the
@@ -189,9 +229,11 @@ func (s *AppointmentsService) Create(ctx context.Context, req CreateAppointmentR
 		return nil, err
 	}
 	body := appointmentBody{CalendarID: req.CalendarID, LocationID: loc, ContactID: req.ContactID, StartTime: wireTime(req.StartTime),
-		EndTime: wireTime(req.EndTime), Title: req.Title, AppointmentStatus: req.AppointmentStatus, AssignedUserID: req.AssignedUserID,
-		Description: req.Description, Address: req.Address, MeetingLocationType: req.MeetingLocationType,
-		IgnoreFreeSlotValidation: req.IgnoreFreeSlotValidation, IgnoreDateRange: req.IgnoreDateRange, ToNotify: req.ToNotify, RRule: req.RRule}
+		EndTime: wireTime(req.EndTime), Title: text(req.Title), AppointmentStatus: req.AppointmentStatus, AssignedUserID: text(req.AssignedUserID),
+		Description: text(req.Description), Address: text(req.Address), MeetingLocationType: req.MeetingLocationType,
+		MeetingLocationID: text(req.MeetingLocationID), OverrideLocationConfig: req.OverrideLocationConfig,
+		IgnoreFreeSlotValidation: flag(req.IgnoreFreeSlotValidation), IgnoreDateRange: flag(req.IgnoreDateRange), ToNotify: req.ToNotify,
+		RRule: text(req.RRule)}
 	var out Appointment
 	o := op{method: http.MethodPost, path: "/calendars/events/appointments", body: &body, location: loc, version: CalendarsVersion,
 		valid: func() string { return needID(out.ID, "appointment") }}
@@ -233,9 +275,35 @@ func (s *AppointmentsService) Update(ctx context.Context, eventID string, req Up
 		return nil, err
 	}
 	body := appointmentBody{CalendarID: req.CalendarID, StartTime: wireTime(req.StartTime), EndTime: wireTime(req.EndTime),
-		Title: req.Title, AppointmentStatus: req.AppointmentStatus, AssignedUserID: req.AssignedUserID, Description: req.Description,
-		Address: req.Address, MeetingLocationType: req.MeetingLocationType, IgnoreFreeSlotValidation: req.IgnoreFreeSlotValidation,
-		IgnoreDateRange: req.IgnoreDateRange, ToNotify: req.ToNotify, RRule: req.RRule}
+		Title: text(req.Title), AppointmentStatus: req.AppointmentStatus, AssignedUserID: text(req.AssignedUserID),
+		Description: text(req.Description), Address: text(req.Address), MeetingLocationType: req.MeetingLocationType,
+		MeetingLocationID: text(req.MeetingLocationID), OverrideLocationConfig: req.OverrideLocationConfig,
+		IgnoreFreeSlotValidation: req.IgnoreFreeSlotValidation, IgnoreDateRange: req.IgnoreDateRange, ToNotify: req.ToNotify,
+		RRule: text(req.RRule)}
+	empty := ""
+	for _, f := range req.Clear {
+		var dst **string
+		switch f {
+		case "title":
+			dst = &body.Title
+		case "description":
+			dst = &body.Description
+		case "address":
+			dst = &body.Address
+		case "assignedUserId":
+			dst = &body.AssignedUserID
+		case "rrule":
+			dst = &body.RRule
+		case "meetingLocationId":
+			dst = &body.MeetingLocationID
+		default:
+			return nil, invalid("clear", "%q cannot be cleared; the fields that can: %s", f, strings.Join(ClearableAppointmentFields, ", "))
+		}
+		if *dst != nil {
+			return nil, invalid(f, "is both set and cleared")
+		}
+		*dst = &empty
+	}
 	var out Appointment
 	o := op{method: http.MethodPut, path: "/calendars/events/appointments/" + eventID, body: &body, version: CalendarsVersion,
 		retryable: true, valid: func() string { return needID(out.ID, "appointment") }}
@@ -311,14 +379,17 @@ func (s *AppointmentsService) Events(ctx context.Context, q EventsQuery, opts ..
 	return out.Events, nil
 }
 
-// MaxFreeSlotsRange is the longest range FreeSlots may ask for.
-const MaxFreeSlotsRange = 31 * 24 * time.Hour
+// MaxFreeSlotsDays is the longest range FreeSlots may ask for: 31
+// calendar days (so a range across a change of daylight saving time may be
+// an hour more or less than 31 × 24 hours).
+const MaxFreeSlotsDays = 31
 
 // FreeSlotsQuery is the range and zone of Appointments.FreeSlots.
 type FreeSlotsQuery struct {
-	Start, End time.Time // at most 31 days apart
+	Start, End time.Time // at most MaxFreeSlotsDays calendar days apart
 	Timezone   string    // IANA name the slots are given in; "" is the calendar's
-	UserID     string
+	UserID     string    // the slots of one user of a round-robin calendar
+	UserIDs    []string  // or of several
 }
 
 // FreeSlots returns a calendar's free slots in a range, by day
@@ -331,21 +402,30 @@ func (s *AppointmentsService) FreeSlots(ctx context.Context, calendarID string, 
 	if q.Start.IsZero() || q.End.IsZero() || !q.End.After(q.Start) {
 		return nil, invalid("startDate", "give a start and a later end")
 	}
-	if q.End.Sub(q.Start) > MaxFreeSlotsRange {
-		return nil, invalid("endDate", "the range is %s; HighLevel serves at most 31 days", q.End.Sub(q.Start))
-	}
 	v := url.Values{"startDate": {strconv.FormatInt(q.Start.UnixMilli(), 10)}, "endDate": {strconv.FormatInt(q.End.UnixMilli(), 10)}}
+	zone := q.Start.Location()
 	if q.Timezone != "" {
-		if _, err := time.LoadLocation(q.Timezone); err != nil {
+		z, err := time.LoadLocation(q.Timezone)
+		if err != nil {
 			return nil, invalid("timezone", "%q is not an IANA time zone", q.Timezone)
 		}
+		zone = z
 		v.Set("timezone", q.Timezone)
+	}
+	if last := q.Start.In(zone).AddDate(0, 0, MaxFreeSlotsDays); q.End.After(last) {
+		return nil, invalid("endDate", "the range ends after %s; HighLevel serves at most %d days", last.Format(time.RFC3339), MaxFreeSlotsDays)
 	}
 	if q.UserID != "" {
 		if err := checkID("userId", q.UserID); err != nil {
 			return nil, err
 		}
 		v.Set("userId", q.UserID)
+	}
+	for _, id := range q.UserIDs {
+		if err := checkID("userIds", id); err != nil {
+			return nil, err
+		}
+		v.Add("userIds", id)
 	}
 	var raw map[string]json.RawMessage
 	o := op{method: http.MethodGet, path: "/calendars/" + calendarID + "/free-slots", query: v, version: CalendarsVersion, retryable: true}
@@ -387,14 +467,21 @@ type appointmentNoteBody struct {
 	Note AppointmentNote `json:"note"`
 }
 
-// ListNotes returns a page of an appointment's notes and whether more
-// follow. GET /calendars/appointments/{appointmentId}/notes.
+// MaxAppointmentNotes is the largest page of appointment notes.
+const MaxAppointmentNotes = 20
+
+// ListNotes returns a page of an appointment's notes (limit at most
+// MaxAppointmentNotes; 0 means that) and whether more follow.
+// GET /calendars/appointments/{appointmentId}/notes.
 func (s *AppointmentsService) ListNotes(ctx context.Context, appointmentID string, limit, offset int, opts ...CallOption) ([]AppointmentNote, bool, error) {
 	if err := checkID("appointmentId", appointmentID); err != nil {
 		return nil, false, err
 	}
 	if limit <= 0 {
-		limit = 20
+		limit = MaxAppointmentNotes
+	}
+	if limit > MaxAppointmentNotes {
+		return nil, false, invalid("limit", "%d is above %d, the most HighLevel serves in a page", limit, MaxAppointmentNotes)
 	}
 	if offset < 0 {
 		return nil, false, invalid("offset", "must not be negative")
@@ -411,35 +498,46 @@ func (s *AppointmentsService) ListNotes(ctx context.Context, appointmentID strin
 	return out.Notes, out.HasMore, nil
 }
 
+// AppointmentNoteRequest is the body of CreateNote and UpdateNote.
+type AppointmentNoteRequest struct {
+	Body   string `json:"body"`             // required
+	UserID string `json:"userId,omitempty"` // the user the note is from
+}
+
 // CreateNote adds a note to an appointment. POST
 // /calendars/appointments/{appointmentId}/notes. A create: not sent again
 // after an unknown outcome.
-func (s *AppointmentsService) CreateNote(ctx context.Context, appointmentID, body string, opts ...CallOption) (*AppointmentNote, error) {
-	return s.writeNote(ctx, http.MethodPost, appointmentID, "", body, opts)
+func (s *AppointmentsService) CreateNote(ctx context.Context, appointmentID string, req AppointmentNoteRequest, opts ...CallOption) (*AppointmentNote, error) {
+	return s.writeNote(ctx, http.MethodPost, appointmentID, "", req, opts)
 }
 
 // UpdateNote changes an appointment's note. PUT
 // /calendars/appointments/{appointmentId}/notes/{noteId}.
-func (s *AppointmentsService) UpdateNote(ctx context.Context, appointmentID, noteID, body string, opts ...CallOption) (*AppointmentNote, error) {
+func (s *AppointmentsService) UpdateNote(ctx context.Context, appointmentID, noteID string, req AppointmentNoteRequest, opts ...CallOption) (*AppointmentNote, error) {
 	if err := checkID("noteId", noteID); err != nil {
 		return nil, err
 	}
-	return s.writeNote(ctx, http.MethodPut, appointmentID, noteID, body, opts)
+	return s.writeNote(ctx, http.MethodPut, appointmentID, noteID, req, opts)
 }
 
-func (s *AppointmentsService) writeNote(ctx context.Context, method, appointmentID, noteID, body string, opts []CallOption) (*AppointmentNote, error) {
+func (s *AppointmentsService) writeNote(ctx context.Context, method, appointmentID, noteID string, req AppointmentNoteRequest, opts []CallOption) (*AppointmentNote, error) {
 	if err := checkID("appointmentId", appointmentID); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(body) == "" {
+	if strings.TrimSpace(req.Body) == "" {
 		return nil, invalid("body", "a note needs a body")
+	}
+	if req.UserID != "" {
+		if err := checkID("userId", req.UserID); err != nil {
+			return nil, err
+		}
 	}
 	path := "/calendars/appointments/" + appointmentID + "/notes"
 	if noteID != "" {
 		path += "/" + noteID
 	}
 	var out appointmentNoteBody
-	o := op{method: method, path: path, body: map[string]string{"body": body}, version: CalendarsVersion,
+	o := op{method: method, path: path, body: &req, version: CalendarsVersion,
 		retryable: method == http.MethodPut, valid: func() string { return needID(out.Note.ID, "note") }}
 	if err := s.c.do(ctx, o, &out, opts); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package ghl_test
 import (
 	"context"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -44,9 +45,9 @@ func TestAppointmentOperationsOnTheWire(t *testing.T) {
 	assert.Len(t, slots, 1, "traceId is not a day")
 	_, _, err = c.Appointments.ListNotes(ctx, "appt0000000000000001", 10, 0)
 	require.NoError(t, err)
-	_, err = c.Appointments.CreateNote(ctx, "appt0000000000000001", "b")
+	_, err = c.Appointments.CreateNote(ctx, "appt0000000000000001", ghl.AppointmentNoteRequest{Body: "b"})
 	require.NoError(t, err)
-	_, err = c.Appointments.UpdateNote(ctx, "appt0000000000000001", "note0000000000000001", "c")
+	_, err = c.Appointments.UpdateNote(ctx, "appt0000000000000001", "note0000000000000001", ghl.AppointmentNoteRequest{Body: "c"})
 	require.NoError(t, err)
 	require.NoError(t, c.Appointments.DeleteNote(ctx, "appt0000000000000001", "note0000000000000001"))
 
@@ -138,7 +139,7 @@ func TestBookMoveCancelAgainstGhltest(t *testing.T) {
 	moved, err := c.Appointments.Update(ctx, appt.ID, ghl.UpdateAppointmentRequest{StartTime: day[3], EndTime: day[4]})
 	require.NoError(t, err)
 	assert.True(t, moved.StartTime.Equal(day[3]))
-	n, err := c.Appointments.CreateNote(ctx, appt.ID, "Bring the contract")
+	n, err := c.Appointments.CreateNote(ctx, appt.ID, ghl.AppointmentNoteRequest{Body: "Bring the contract"})
 	require.NoError(t, err)
 	notes, more, err := c.Appointments.ListNotes(ctx, appt.ID, 10, 0)
 	require.NoError(t, err)
@@ -201,3 +202,84 @@ func TestAppointmentTimesRoundTrip(t *testing.T) {
 }
 
 func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAppointmentLimitsOfTheSpec: what the calendars spec sets, held on
+// the wire and in ghltest: notes come at most 20 a page; an update sends
+// false and empties text fields when asked; free slots span 31 calendar
+// days (across a change of daylight saving time too), for one user or
+// several; a booking names a meeting location; a note names its user.
+func TestAppointmentLimitsOfTheSpec(t *testing.T) {
+	ctx := context.Background()
+	appt := `{"id":"appt0000000000000001","calendarId":"cal00000000000000001","locationId":"` + testLocation + `","contactId":"` + contactID + `"}`
+	rec := newRecorder(t, answer{status: 200, body: appt})
+	c := rec.client()
+
+	_, _, err := c.Appointments.ListNotes(ctx, "appt0000000000000001", 21, 0)
+	require.ErrorIs(t, err, ghl.ErrInvalidInput, "limit 21")
+	assert.Empty(t, rec.requests())
+
+	_, err = c.Appointments.Update(ctx, "appt0000000000000001", ghl.UpdateAppointmentRequest{
+		IgnoreFreeSlotValidation: ghl.Ptr(false), OverrideLocationConfig: ghl.Ptr(false), Clear: []string{"description", "address"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"ignoreFreeSlotValidation":false,"overrideLocationConfig":false,"description":"","address":""}`, string(rec.requests()[0].Body))
+	for _, bad := range []ghl.UpdateAppointmentRequest{{Clear: []string{"startTime"}}, {Title: "x", Clear: []string{"title"}}} {
+		_, err = c.Appointments.Update(ctx, "appt0000000000000001", bad)
+		assert.ErrorIs(t, err, ghl.ErrInvalidInput, "%+v", bad)
+	}
+
+	_, err = c.Appointments.Create(ctx, ghl.CreateAppointmentRequest{CalendarID: "cal00000000000000001", ContactID: contactID,
+		StartTime: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), MeetingLocationID: "custom_0", OverrideLocationConfig: ghl.Ptr(false)})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"calendarId":"cal00000000000000001","locationId":"`+testLocation+`","contactId":"`+contactID+`",`+
+		`"startTime":"2026-12-01T09:00:00Z","meetingLocationId":"custom_0","overrideLocationConfig":false}`, string(rec.requests()[1].Body))
+
+	// 31 calendar days in New York, across the end of daylight saving time
+	// (31 × 24 h + 1 h): asked for; one second more: refused before sending.
+	ny, _ := time.LoadLocation("America/New_York")
+	from := time.Date(2026, 10, 20, 0, 0, 0, 0, ny)
+	to := from.AddDate(0, 0, 31)
+	require.Greater(t, to.Sub(from), 31*24*time.Hour)
+	rec = newRecorder(t, answer{status: 200, body: `{}`})
+	c = rec.client()
+	_, err = c.Appointments.FreeSlots(ctx, "cal00000000000000001", ghl.FreeSlotsQuery{Start: from, End: to, UserIDs: []string{"user0000000000000001", "user0000000000000002"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"user0000000000000001", "user0000000000000002"}, mustQuery(t, rec.requests()[0].RawQuery)["userIds"])
+	_, err = c.Appointments.FreeSlots(ctx, "cal00000000000000001", ghl.FreeSlotsQuery{Start: from, End: to.Add(time.Second)})
+	assert.ErrorIs(t, err, ghl.ErrInvalidInput)
+	assert.Len(t, rec.requests(), 1)
+
+	_, err = rec.client().Appointments.CreateNote(ctx, "appt0000000000000001", ghl.AppointmentNoteRequest{Body: "b", UserID: "user0000000000000001"})
+	require.Error(t, err) // the recorder answers {}: no note; the body is what matters
+	assert.JSONEq(t, `{"body":"b","userId":"user0000000000000001"}`, string(rec.requests()[1].Body))
+
+	// ghltest holds the same limits.
+	srv := ghltest.NewServer(ghltest.WithClock(func() time.Time { return time.Date(2026, 10, 19, 8, 0, 0, 0, time.UTC) }))
+	defer srv.Close()
+	gc, err := srv.Client()
+	require.NoError(t, err)
+	_, err = gc.Appointments.FreeSlots(ctx, ghltest.DefaultCalendarID, ghl.FreeSlotsQuery{Start: from, End: to, Timezone: "America/New_York"})
+	require.NoError(t, err, "ghltest serves 31 calendar days across the change")
+	err = gc.Do(ctx, "GET", "/calendars/appointments/x0000000000000000001/notes?limit=21&offset=0", nil, nil, ghl.WithVersion(ghl.CalendarsVersion))
+	var ae *ghl.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 422, ae.StatusCode, "ghltest refuses a notes page over 20")
+
+	ct, err := gc.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("appt@example.com")})
+	require.NoError(t, err)
+	a, err := gc.Appointments.Create(ctx, ghl.CreateAppointmentRequest{CalendarID: ghltest.DefaultCalendarID, ContactID: ct.ID,
+		StartTime: time.Date(2026, 10, 20, 10, 0, 0, 0, ny), Description: "Bring the plans", Address: "1 Main St"})
+	require.NoError(t, err)
+	_, err = gc.Appointments.Update(ctx, a.ID, ghl.UpdateAppointmentRequest{Clear: []string{"description"}})
+	require.NoError(t, err)
+	got, err := gc.Appointments.Get(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.Description, "cleared")
+	assert.Equal(t, "1 Main St", got.Address, "kept")
+}
+
+func mustQuery(t *testing.T, raw string) map[string][]string {
+	t.Helper()
+	q, err := url.ParseQuery(raw)
+	require.NoError(t, err)
+	return q
+}

@@ -2,6 +2,7 @@ package ghl
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,9 +61,18 @@ type CreateCustomFieldRequest struct {
 	DataType    string   `json:"dataType"`
 	Placeholder string   `json:"placeholder,omitempty"`
 	Position    *float64 `json:"position,omitempty"`
-	Model       string   `json:"model,omitempty"` // default "contact"
-	// Options for the option types, sent as textBoxListOptions.
-	Options []CustomFieldOption `json:"textBoxListOptions,omitempty"`
+	Model       string   `json:"model,omitempty"` // "contact" (the default) or "opportunity"
+	// Options of a list-type field (see fieldOptions for how they are sent).
+	Options []CustomFieldOption `json:"-"`
+}
+
+// MarshalJSON writes the request with its options in their wire form.
+func (r CreateCustomFieldRequest) MarshalJSON() ([]byte, error) {
+	type plain CreateCustomFieldRequest
+	return json.Marshal(struct {
+		plain
+		fieldOptions
+	}{plain(r), fieldOptions{r.Options}})
 }
 
 // CustomFieldOption is one option of a list-type field.
@@ -76,8 +86,36 @@ type UpdateCustomFieldRequest struct {
 	Name        string              `json:"name"`
 	Placeholder string              `json:"placeholder,omitempty"`
 	Position    *float64            `json:"position,omitempty"`
-	Model       string              `json:"model,omitempty"`
-	Options     []CustomFieldOption `json:"textBoxListOptions,omitempty"`
+	Model       string              `json:"model,omitempty"` // "contact" or "opportunity"; "" leaves it
+	Options     []CustomFieldOption `json:"-"`               // see fieldOptions
+}
+
+// MarshalJSON writes the request with its options in their wire form.
+func (r UpdateCustomFieldRequest) MarshalJSON() ([]byte, error) {
+	type plain UpdateCustomFieldRequest
+	return json.Marshal(struct {
+		plain
+		fieldOptions
+	}{plain(r), fieldOptions{r.Options}})
+}
+
+// fieldOptions is the one place that decides how a field's options travel.
+// HighLevel's spec (CreateCustomFieldsDTO, UpdateCustomFieldsDTO) declares
+// only textBoxListOptions, which names TEXTBOX_LIST's boxes; that the same
+// property sets the options of SINGLE_OPTIONS, MULTIPLE_OPTIONS, CHECKBOX
+// and RADIO fields is an assumption, not verified against HighLevel (the
+// answer lists them as picklistOptions). ghltest makes the same assumption,
+// so no test against it can catch a wrong one.
+type fieldOptions struct {
+	Options []CustomFieldOption `json:"textBoxListOptions,omitempty"`
+}
+
+// checkModel holds a field's model to the spec's enum.
+func checkModel(model string) error {
+	if model != "contact" && model != "opportunity" {
+		return invalid("model", "%q is not contact or opportunity", model)
+	}
+	return nil
 }
 
 type customFieldBody struct {
@@ -139,6 +177,9 @@ func (s *CustomFieldsService) Create(ctx context.Context, locationID string, req
 	if req.Model == "" {
 		req.Model = "contact"
 	}
+	if err := checkModel(req.Model); err != nil {
+		return nil, err
+	}
 	var out customFieldBody
 	o := op{method: http.MethodPost, path: "/locations/" + loc + "/customFields", body: &req,
 		valid: func() string { return needID(out.CustomField.ID, "custom field") }}
@@ -157,6 +198,11 @@ func (s *CustomFieldsService) Update(ctx context.Context, locationID, id string,
 	}
 	if strings.TrimSpace(req.Name) == "" {
 		return nil, invalid("name", "a custom field needs a name")
+	}
+	if req.Model != "" {
+		if err := checkModel(req.Model); err != nil {
+			return nil, err
+		}
 	}
 	var out customFieldBody
 	o := op{method: http.MethodPut, path: path, body: &req, retryable: true,

@@ -149,8 +149,12 @@ func find(defs []CustomFieldDefinition, key string) *CustomFieldDefinition {
 // field's type: a string for TEXT, LARGE_TEXT, PHONE; a number for NUMERICAL
 // and MONETORY; a time.Time (sent as YYYY-MM-DD) or a "YYYY-MM-DD" string for
 // DATE; one of the options for SINGLE_OPTIONS and RADIO; a []string of
-// options for CHECKBOX and MULTIPLE_OPTIONS. nil clears the field. Anything
-// else is an *InputError naming the field, and nothing is sent.
+// options for CHECKBOX and MULTIPLE_OPTIONS. nil clears the field: it is
+// sent as "" whatever the field's type (HighLevel documents no way to
+// empty a custom field, and its schema types field_value as a string, a
+// number or a list, never null; standard fields differ: UpdateContactRequest.
+// Clear sends null, which the contact schema declares). Anything else is an
+// *InputError naming the field, and nothing is sent.
 func (r *FieldRegistry) Input(ctx context.Context, key string, value any) (CustomFieldInput, error) {
 	d, err := r.Field(ctx, key)
 	if err != nil {

@@ -109,3 +109,65 @@ func TestFieldRegistryTypedValues(t *testing.T) {
 	}
 	assert.Equal(t, before+1, len(srv.Requests()), "refused values send nothing (one refresh for the unknown key)")
 }
+
+// TestClearingACustomFieldOnTheWire: Input(key, nil) sends field_value ""
+// for every type (the documented behaviour; a standard field's Clear sends
+// null), and ghltest empties the field on it.
+func TestClearingACustomFieldOnTheWire(t *testing.T) {
+	ctx := context.Background()
+	srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000, time.Second))
+	defer srv.Close()
+	c, err := srv.Client()
+	require.NoError(t, err)
+	reg, err := c.CustomFields.NewFieldRegistry("", time.Minute)
+	require.NoError(t, err)
+	set, err := reg.Inputs(ctx, map[string]any{"plan": "pro", "score": 7})
+	require.NoError(t, err)
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("cf@example.com"), CustomFields: set})
+	require.NoError(t, err)
+
+	clearPlan, err := reg.Input(ctx, "plan", nil)
+	require.NoError(t, err)
+	clearScore, err := reg.Input(ctx, "score", nil)
+	require.NoError(t, err)
+	_, err = c.Contacts.Update(ctx, ct.ID, ghl.UpdateContactRequest{CustomFields: []ghl.CustomFieldInput{clearPlan, clearScore}, Clear: []string{"city"}})
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	body := string(reqs[len(reqs)-1].Body)
+	assert.Contains(t, body, `"field_value":""`, "a text field cleared with \"\"")
+	assert.NotContains(t, body, `"field_value":null`, "never null for a custom field")
+	assert.Contains(t, body, `"city":null`, "a standard field is cleared with null")
+
+	got, ok := srv.Contact(ghltest.DefaultLocationID, ct.ID)
+	require.True(t, ok)
+	plan, err := reg.Value(ctx, &got, "plan")
+	require.NoError(t, err)
+	assert.Nil(t, plan, "emptied")
+	score, err := reg.Value(ctx, &got, "score")
+	require.NoError(t, err)
+	assert.Nil(t, score, "emptied")
+}
+
+// TestCustomFieldModelAndOptionsOnTheWire: model is held to the spec's
+// enum before sending; options go out as textBoxListOptions (one place
+// decides it).
+func TestCustomFieldModelAndOptionsOnTheWire(t *testing.T) {
+	ctx := context.Background()
+	rec := newRecorder(t, answer{status: 201, body: `{"customField":{"id":"cf00000000000000001"}}`})
+	c := rec.client()
+	_, err := c.CustomFields.Create(ctx, "", ghl.CreateCustomFieldRequest{Name: "Tier", DataType: ghl.FieldSingleOptions, Model: "deal"})
+	require.ErrorIs(t, err, ghl.ErrInvalidInput)
+	_, err = c.CustomFields.Update(ctx, "", "cf00000000000000001", ghl.UpdateCustomFieldRequest{Name: "Tier", Model: "Contact"})
+	require.ErrorIs(t, err, ghl.ErrInvalidInput)
+	assert.Empty(t, rec.requests())
+
+	_, err = c.CustomFields.Create(ctx, "", ghl.CreateCustomFieldRequest{Name: "Tier", DataType: ghl.FieldSingleOptions,
+		Options: []ghl.CustomFieldOption{{Label: "gold"}, {Label: "silver"}}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"Tier","dataType":"SINGLE_OPTIONS","model":"contact","textBoxListOptions":[{"label":"gold"},{"label":"silver"}]}`,
+		string(rec.requests()[0].Body))
+	_, err = c.CustomFields.Update(ctx, "", "cf00000000000000001", ghl.UpdateCustomFieldRequest{Name: "Tier", Model: "opportunity",
+		Options: []ghl.CustomFieldOption{{Label: "gold"}}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"Tier","model":"opportunity","textBoxListOptions":[{"label":"gold"}]}`, string(rec.requests()[1].Body))
+}

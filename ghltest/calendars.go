@@ -1,6 +1,7 @@
 package ghltest
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -327,10 +328,18 @@ func updateAppointment(c *call) reply {
 		return errReply(http.StatusBadRequest, "The slot you have selected is no longer available.")
 	}
 	a.CalendarID, a.StartTime, a.EndTime = cal.ID, ghl.Time{Time: start.UTC()}, ghl.Time{Time: end.UTC()}
-	for dst, v := range map[*string]string{&a.Title: r.Title, &a.AppointmentStatus: r.AppointmentStatus, &a.AssignedUserID: r.AssignedUserID,
-		&a.Description: r.Description, &a.Address: r.Address, &a.MeetingLocationType: r.MeetingLocationType, &a.RRule: r.RRule} {
-		if v != "" {
-			*dst = v
+	// A text field sent as "" is emptied (ghltest's choice: HighLevel does
+	// not document how an edit empties a field); one left out is kept.
+	var present map[string]json.RawMessage
+	_ = json.Unmarshal(c.body, &present)
+	for name, f := range map[string]struct {
+		dst *string
+		v   string
+	}{"title": {&a.Title, r.Title}, "appointmentStatus": {&a.AppointmentStatus, r.AppointmentStatus},
+		"assignedUserId": {&a.AssignedUserID, r.AssignedUserID}, "description": {&a.Description, r.Description},
+		"address": {&a.Address, r.Address}, "meetingLocationType": {&a.MeetingLocationType, r.MeetingLocationType}, "rrule": {&a.RRule, r.RRule}} {
+		if _, sent := present[name]; sent && (f.v != "" || name != "appointmentStatus" && name != "meetingLocationType") {
+			*f.dst = f.v
 		}
 	}
 	a.DateUpdated = c.s.stamp()
@@ -434,9 +443,6 @@ func freeSlots(c *call) reply {
 	if !ok1 || !ok2 {
 		return unprocessable("startDate must be a number", "endDate must be a number")
 	}
-	if end.Sub(start) > 31*24*time.Hour {
-		return errReply(http.StatusBadRequest, "The date range cannot be more than 31 days")
-	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	cal, rep, ok := c.calendarOf(c.params["calendarId"])
@@ -450,6 +456,12 @@ func freeSlots(c *call) reply {
 			return errReply(http.StatusBadRequest, "Invalid timezone")
 		}
 		loc = l
+	}
+	// 31 calendar days in the answer's zone (how HighLevel counts them
+	// across a change of daylight saving time is not documented; the SDK
+	// checks the same).
+	if end.After(start.In(loc).AddDate(0, 0, 31)) {
+		return errReply(http.StatusBadRequest, "The date range cannot be more than 31 days")
 	}
 	out := map[string]any{}
 	calZone := cal.zone()
@@ -477,6 +489,9 @@ func listAppointmentNotes(c *call) reply {
 	offset, err2 := strconv.Atoi(c.query.Get("offset"))
 	if err1 != nil || err2 != nil || limit < 1 || offset < 0 {
 		return unprocessable("limit must be a number", "offset must be a number")
+	}
+	if limit > 20 {
+		return unprocessable("limit must not be greater than 20")
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()

@@ -163,6 +163,14 @@ func apply(ct *ghl.Contact, r *ghl.CreateContactRequest, now ghl.Time) {
 			}
 			raw, _ := json.Marshal(in.Value)
 			i := slices.IndexFunc(fields, func(f ghl.CustomField) bool { return f.ID == id })
+			if string(raw) == `""` || string(raw) == "null" {
+				// Emptied: ghltest's choice, matching what the SDK sends to
+				// clear a custom field (HighLevel does not document it).
+				if i >= 0 {
+					fields = slices.Delete(fields, i, i+1)
+				}
+				continue
+			}
 			if i < 0 {
 				fields = append(fields, ghl.CustomField{ID: id, Value: raw})
 			} else {

@@ -191,6 +191,9 @@ func updateCustomField(c *call) reply {
 	if r.Name == nil || strings.TrimSpace(*r.Name) == "" {
 		return unprocessable("name should not be empty")
 	}
+	if r.Model != "" && r.Model != "contact" && r.Model != "opportunity" {
+		return unprocessable("model must be one of the following values: contact, opportunity")
+	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	l, i, rep, ok := c.customField()
