@@ -76,6 +76,9 @@ var routes = func() []routeDef {
 		{"PUT", "/locations/{locationId}/tags/{tagId}", updateLocationTag},
 		{"DELETE", "/locations/{locationId}/tags/{tagId}", deleteLocationTag},
 
+		// locations.json: tasks across the location (tasks.go).
+		{"POST", "/locations/{locationId}/tasks/search", searchLocationTasks},
+
 		// locations.json: custom-field definitions (customfields.go).
 		{"GET", "/locations/{locationId}/customFields", listCustomFields},
 		{"POST", "/locations/{locationId}/customFields", createCustomField},

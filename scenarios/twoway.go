@@ -152,18 +152,21 @@ func (w *twoWay) adoptNew(ctx context.Context, ev ghlsync.Event) error {
 	if mine {
 		return nil // the app's own record, whose push has not linked it yet
 	}
-	rec, err := w.syncer.PullNew(ctx, id, *ev.Contact)
+	pulled, err := w.syncer.PullNew(ctx, id, *ev.Contact)
 	if err != nil {
 		return err
 	}
 	w.mu.Lock()
-	p := &person{rec: rec, tasks: tasks}
+	p := &person{rec: pulled.Local, tasks: tasks}
 	w.people[id] = p
 	w.version[id]++
 	if w.pulled != nil {
 		w.pulled(id, nil, *p, nil)
 	}
 	w.mu.Unlock()
+	if err := pulled.Commit(ctx); err != nil { // the app holds the person: link it
+		return err
+	}
 	return w.push(ctx, id, ev.Contact, true, true)
 }
 
@@ -189,14 +192,15 @@ func (w *twoWay) pushResult(ctx context.Context, id string, remote *ghl.Contact,
 	}
 	var ts *ghlsync.AssocResult[ghlsync.Task]
 	var ns *ghlsync.AssocResult[ghlsync.Note]
+	var syncErr error
 	if tasks || slices.ContainsFunc(cp.tasks, func(t ghlsync.Task) bool { return t.RemoteID == "" }) {
 		if ts, err = ghlsync.SyncTasks(ctx, w.client, w.state, res.RemoteID, cp.tasks, ghlsync.AssocOptions{}); err != nil {
-			return nil, fmt.Errorf("%s tasks: %w", id, err)
+			syncErr = fmt.Errorf("%s tasks: %w", id, err) // ts holds what was done: it is saved below
 		}
 	}
-	if notes || slices.ContainsFunc(cp.notes, func(n ghlsync.Note) bool { return n.RemoteID == "" }) {
+	if syncErr == nil && (notes || slices.ContainsFunc(cp.notes, func(n ghlsync.Note) bool { return n.RemoteID == "" })) {
 		if ns, err = ghlsync.SyncNotes(ctx, w.client, w.state, res.RemoteID, cp.notes, ghlsync.AssocOptions{}); err != nil {
-			return nil, fmt.Errorf("%s notes: %w", id, err)
+			syncErr = fmt.Errorf("%s notes: %w", id, err)
 		}
 	}
 
@@ -204,7 +208,7 @@ func (w *twoWay) pushResult(ctx context.Context, id string, remote *ghl.Contact,
 	defer w.mu.Unlock()
 	w.conflicts = append(w.conflicts, res.Conflicts...)
 	if w.version[id] != ver {
-		return res, nil // saved again meanwhile: the next push takes it
+		return res, syncErr // saved again meanwhile: the next push takes it
 	}
 	after := cp
 	after.rec = res.Local
@@ -218,8 +222,16 @@ func (w *twoWay) pushResult(ctx context.Context, id string, remote *ghl.Contact,
 		w.pulled(id, &cp, after, ns)
 	}
 	*w.people[id] = after
-	delete(w.dirty, id)
-	return res, nil
+	if syncErr == nil {
+		delete(w.dirty, id)
+	}
+	// The app holds the result: the sync's bookkeeping may follow.
+	for _, c := range []interface{ Commit(context.Context) error }{res, ts, ns} {
+		if err := c.Commit(ctx); err != nil && syncErr == nil {
+			syncErr = fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	return res, syncErr
 }
 
 // handle takes a verified webhook delivery. A contact event whose snapshot

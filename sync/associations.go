@@ -33,7 +33,8 @@ type Note struct {
 type AssocResult[T any] struct {
 	// Items is the app's list after the sync: changed items updated, items
 	// new in HighLevel added (with the LocalID the options' NewLocalID gave
-	// them), every item with its RemoteID.
+	// them), every item with its RemoteID. When the sync stopped on an
+	// error, the items it did not reach follow as they were given.
 	Items []T
 	// Created counts items created in HighLevel, Pushed items updated there,
 	// Pulled items created or updated in the app.
@@ -43,6 +44,26 @@ type AssocResult[T any] struct {
 	RemoteDeleted []string
 	// Conflicts lists the fields both sides changed, and how each was decided.
 	Conflicts []Conflict
+
+	commit []func(context.Context) error
+}
+
+// Commit records the sync's bookkeeping for what the app received (the
+// links of items new from HighLevel, the bases of items pulled into the
+// app) once the app has saved Items. Until then a crash loses nothing: the
+// next sync brings the same items again. Call it after every save, also
+// after an error (a partial result has its own).
+func (r *AssocResult[T]) Commit(ctx context.Context) error {
+	if r == nil {
+		return nil
+	}
+	for len(r.commit) > 0 {
+		if err := r.commit[0](ctx); err != nil {
+			return err
+		}
+		r.commit = r.commit[1:]
+	}
+	return nil
 }
 
 // AssocOptions configures SyncTasks and SyncNotes.
@@ -162,41 +183,63 @@ type assoc[L, R any] struct {
 	update    func(ctx context.Context, id string, to Record) error
 }
 
-// syncAssoc is the one two-way loop behind SyncTasks and SyncNotes.
+// syncAssoc is the one two-way loop behind SyncTasks and SyncNotes. On an
+// error it returns what it did so far with the items it did not reach, so
+// the caller never loses a pulled change; its bookkeeping for items the app
+// must save waits for Commit.
 func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOptions, a assoc[L, R]) (*AssocResult[L], error) {
+	res := &AssocResult[L]{}
+	for i := range local {
+		lid, _ := a.localIDs(&local[i])
+		if *lid == "" {
+			return &AssocResult[L]{Items: local}, &ghl.InputError{Field: a.kind + "s[" + strconv.Itoa(i) + "].LocalID", Reason: "must not be empty"}
+		}
+	}
 	remote, err := a.list(ctx)
 	if err != nil {
-		return nil, err
+		return &AssocResult[L]{Items: local}, err
 	}
 	byID := make(map[string]R, len(remote))
 	for _, r := range remote {
 		byID[a.remoteID(r)] = r
 	}
-	res := &AssocResult[L]{}
 	linked := map[string]bool{}
+	for _, r := range remote { // items linked to any app item, listed or not
+		if _, ok, err := st.LocalID(ctx, a.kind, a.remoteID(r)); err != nil {
+			return &AssocResult[L]{Items: local}, err
+		} else if ok {
+			linked[a.remoteID(r)] = true
+		}
+	}
 	now := time.Now()
+	stop := func(i int, err error) (*AssocResult[L], error) {
+		res.Items = append(res.Items, local[i:]...)
+		return res, err
+	}
 	for i := range local {
 		item := local[i]
 		lid, rid := a.localIDs(&item)
-		if *lid == "" {
-			return nil, &ghl.InputError{Field: a.kind + "s[" + strconv.Itoa(i) + "].LocalID", Reason: "must not be empty"}
-		}
 		if id, ok, err := st.RemoteID(ctx, a.kind, *lid); err != nil {
-			return nil, err
+			return stop(i, err)
 		} else if ok {
 			*rid = id
+		} else if *rid != "" {
+			// The app saved an item this sync gave it, and the link was not
+			// committed: the app holds it, so link it now.
+			if err := st.Link(ctx, a.kind, *lid, *rid); err != nil {
+				return stop(i, err)
+			}
 		}
 		if *rid == "" { // new in the app: create it in HighLevel
-			created, err := a.create(ctx, &item)
-			if errors.Is(err, ghl.ErrMaybeProcessed) {
-				created, err = adopt(ctx, a, &item, linked)
-			}
+			created, err := a.findOrCreate(ctx, &item, remote, linked)
 			if err != nil {
-				return nil, fmt.Errorf("sync: create %s %s: %w", a.kind, *lid, err)
+				return stop(i, fmt.Errorf("sync: create %s %s: %w", a.kind, *lid, err))
 			}
 			*rid = a.remoteID(created)
+			// Linked at once: the app's item exists already, and a crash
+			// before the link is found again by findOrCreate, not recreated.
 			if err := link(ctx, st, a.kind, *lid, *rid, a.localRec(&item)); err != nil {
-				return nil, err
+				return stop(i, err)
 			}
 			linked[*rid] = true
 			res.Created++
@@ -210,15 +253,16 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 			res.Items = append(res.Items, item)
 			continue
 		}
-		base, _, err := st.Base(ctx, a.kind+":"+*rid)
+		key := a.kind + ":" + *rid
+		base, _, err := st.Base(ctx, key)
 		if err != nil {
-			return nil, err
+			return stop(i, err)
 		}
 		m := Merge(base, a.localRec(&item), a.remoteRec(r), opts.Merge)
 		res.Conflicts = append(res.Conflicts, m.Conflicts...)
 		if len(m.ToRemote) > 0 {
 			if err := a.update(ctx, *rid, m.Merged); err != nil {
-				return nil, fmt.Errorf("sync: update %s %s: %w", a.kind, *rid, err)
+				return stop(i, fmt.Errorf("sync: update %s %s: %w", a.kind, *rid, err))
 			}
 			res.Pushed++
 		}
@@ -226,9 +270,13 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 			a.apply(&item, m.Merged, now)
 			res.Pulled++
 		}
-		if len(m.ToRemote)+len(m.ToLocal) > 0 || !base.Equal(m.Merged) {
-			if err := st.SaveBase(ctx, a.kind+":"+*rid, m.Merged); err != nil {
-				return nil, err
+		if !base.Equal(m.Merged) {
+			merged := m.Merged
+			save := func(ctx context.Context) error { return st.SaveBase(ctx, key, merged) }
+			if len(m.ToLocal) > 0 {
+				res.commit = append(res.commit, save) // after the app saved the pulled change
+			} else if err := save(ctx); err != nil {
+				return stop(i, err)
 			}
 		}
 		res.Items = append(res.Items, item)
@@ -236,11 +284,6 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 	for _, r := range remote { // new in HighLevel: add to the app
 		id := a.remoteID(r)
 		if linked[id] {
-			continue
-		}
-		if _, ok, err := st.LocalID(ctx, a.kind, id); err != nil {
-			return nil, err
-		} else if ok {
 			// Linked to an app item the app no longer lists: it was deleted
 			// in the app; leave HighLevel's alone rather than resurrect it.
 			continue
@@ -250,13 +293,39 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 		*lid, *rid = opts.newLocalID(id), id
 		rec := a.remoteRec(r)
 		a.apply(&item, rec, now)
-		if err := link(ctx, st, a.kind, *lid, id, rec); err != nil {
-			return nil, err
-		}
+		localID := *lid
+		res.commit = append(res.commit, func(ctx context.Context) error { return link(ctx, st, a.kind, localID, id, rec) })
 		res.Pulled++
 		res.Items = append(res.Items, item)
 	}
 	return res, nil
+}
+
+// findOrCreate creates an app item in HighLevel, unless an unlinked item
+// there already holds the same values (the create of an earlier run whose
+// link or answer was lost): that one is adopted. A create whose outcome is
+// unknown is resolved the same way.
+func (a assoc[L, R]) findOrCreate(ctx context.Context, item *L, remote []R, linked map[string]bool) (R, error) {
+	want := a.localRec(item)
+	if found := matching(a, remote, want, linked); len(found) >= 1 {
+		return found[0], nil
+	}
+	created, err := a.create(ctx, item)
+	if errors.Is(err, ghl.ErrMaybeProcessed) {
+		return adopt(ctx, a, item, linked)
+	}
+	return created, err
+}
+
+// matching returns the unlinked remote items that hold want's values.
+func matching[L, R any](a assoc[L, R], remote []R, want Record, linked map[string]bool) []R {
+	var found []R
+	for _, r := range remote {
+		if !linked[a.remoteID(r)] && a.remoteRec(r).Equal(want) {
+			found = append(found, r)
+		}
+	}
+	return found
 }
 
 // link records a new pair and its base.
@@ -275,13 +344,7 @@ func adopt[L, R any](ctx context.Context, a assoc[L, R], item *L, linked map[str
 	if err != nil {
 		return zero, err
 	}
-	want := a.localRec(item)
-	var found []R
-	for _, r := range remote {
-		if !linked[a.remoteID(r)] && a.remoteRec(r).Equal(want) {
-			found = append(found, r)
-		}
-	}
+	found := matching(a, remote, a.localRec(item), linked)
 	if len(found) != 1 {
 		return zero, fmt.Errorf("sync: the create's outcome is unknown and %d matching %ss were found; run the sync again", len(found), a.kind)
 	}

@@ -146,3 +146,75 @@ func TestSyncNotes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, res.Created+res.Pushed+res.Pulled)
 }
+
+// TestPartialNoteSyncKeepsWhatWasPulled (defect 2): a person edits note A
+// in HighLevel while the app's new note B cannot be created (the create's
+// connection drops). The result still reaches the app, with
+// A's new body; after the app saves it, the next run creates B and A keeps
+// the person's body on both sides.
+func TestPartialNoteSyncKeepsWhatWasPulled(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	st := ghlsync.NewMemoryState()
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("n@example.com")})
+	require.NoError(t, err)
+	notes := []ghlsync.Note{{LocalID: "a", Body: "from the app"}}
+	res, err := ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	require.NoError(t, err)
+	notes = res.Items
+	require.NoError(t, res.Commit(ctx))
+
+	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/notes", DropBefore: true}) // a create is never resent: one drop fails it
+	notes = append(notes, ghlsync.Note{LocalID: "b", Body: "new in the app"})
+	_, err = c.Notes.Update(ctx, ct.ID, notes[0].RemoteID, ghl.UpdateNoteRequest{Body: ghl.Ptr("edited by a person")})
+	require.NoError(t, err)
+	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	require.Error(t, err)
+	require.NotNil(t, res, "a partial result comes with the error")
+	require.Len(t, res.Items, 2, "every item, the ones not reached as given")
+	assert.Equal(t, "edited by a person", res.Items[0].Body, "the pulled change reaches the app")
+	notes = res.Items // the app saves what it got
+	require.NoError(t, res.Commit(ctx))
+
+	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	require.NoError(t, err)
+	require.NoError(t, res.Commit(ctx))
+	hl, err := c.Notes.List(ctx, ct.ID)
+	require.NoError(t, err)
+	bodies := map[string]int{}
+	for _, n := range hl {
+		bodies[n.Body]++
+	}
+	assert.Equal(t, map[string]int{"edited by a person": 1, "new in the app": 1}, bodies, "HighLevel")
+	assert.Equal(t, "edited by a person", res.Items[0].Body, "the app")
+}
+
+// TestTaskPulledBeforeACrashStillArrives (defect 6, tasks): a task made in
+// HighLevel is pulled, and the app dies before saving it (no Commit). The
+// next run brings it again, instead of taking it for one the app deleted.
+func TestTaskPulledBeforeACrashStillArrives(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	st := ghlsync.NewMemoryState()
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("t@example.com")})
+	require.NoError(t, err)
+	_, err = c.Tasks.Create(ctx, ct.ID, ghl.CreateTaskRequest{Title: "Call", DueDate: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	res, err := ghlsync.SyncTasks(ctx, c, st, ct.ID, nil, ghlsync.AssocOptions{})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+	// The app dies before saving the task: no Commit.
+
+	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, nil, ghlsync.AssocOptions{})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1, "the task arrives again")
+	assert.Equal(t, "Call", res.Items[0].Title)
+	require.NoError(t, res.Commit(ctx))
+	tasks := res.Items
+	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, tasks, ghlsync.AssocOptions{})
+	require.NoError(t, err)
+	assert.Len(t, res.Items, 1, "once the app holds it, it is not pulled twice")
+	assert.Zero(t, res.Pulled+res.Created+res.Pushed)
+}

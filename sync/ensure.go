@@ -53,6 +53,11 @@ type EnsureOptions struct {
 	// outcome is unknown (default 0, 2 s, 8 s: three looks over 10 s, as
 	// HighLevel's search may lag a write by seconds).
 	Probes []time.Duration
+	// Claim, when set, is asked before Ensure writes to a contact it found
+	// (by the key, a duplicate answer or a probe): an error stops Ensure,
+	// which then writes nothing and returns it. A Syncer refuses a contact
+	// linked to another app record this way.
+	Claim func(ctx context.Context, contact ghl.Contact) error
 }
 
 // EnsureResult says what Ensure did.
@@ -108,6 +113,9 @@ func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, op
 		return nil, err
 	}
 	if existing != nil {
+		if err := opts.claim(ctx, *existing); err != nil {
+			return nil, err
+		}
 		return update(ctx, c, *existing, want, names, "")
 	}
 	created, err := c.Contacts.Create(ctx, req)
@@ -120,6 +128,9 @@ func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, op
 		if gerr != nil {
 			return nil, fmt.Errorf("sync: the location holds a duplicate %s, which could not be read: %w", dup.ContactID, gerr)
 		}
+		if err := opts.claim(ctx, *cur); err != nil {
+			return nil, err
+		}
 		return update(ctx, c, *cur, want, names, "duplicate")
 	case errors.Is(err, ghl.ErrMaybeProcessed) || isUnprocessable(err):
 		found, perr := k.probe(ctx, c, opts.Probes)
@@ -129,6 +140,9 @@ func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, op
 		if found == nil {
 			return nil, fmt.Errorf("%w (%s %q): %w", ErrUnresolved, k.name, k.value, err)
 		}
+		if err := opts.claim(ctx, *found); err != nil {
+			return nil, err
+		}
 		res, uerr := update(ctx, c, *found, want, names, "unknown outcome")
 		if res != nil && res.Action == Unchanged {
 			res.Action = Created
@@ -136,6 +150,13 @@ func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, op
 		return res, uerr
 	}
 	return nil, err
+}
+
+func (o EnsureOptions) claim(ctx context.Context, c ghl.Contact) error {
+	if o.Claim == nil {
+		return nil
+	}
+	return o.Claim(ctx, c)
 }
 
 // isUnprocessable: a 422, which HighLevel has answered to creates that it

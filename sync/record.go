@@ -151,6 +151,15 @@ func (r *Record) set(name, v string) {
 	r.Fields[name] = v
 }
 
+// clone returns a copy of r that shares nothing with it.
+func (r Record) clone() Record {
+	r.Fields, r.Tags = maps.Clone(r.Fields), slices.Clone(r.Tags)
+	if r.Fields == nil {
+		r.Fields = map[string]string{}
+	}
+	return r
+}
+
 // Get returns a field's value ("" when absent).
 func (r Record) Get(name string) string { return r.Fields[name] }
 
@@ -231,7 +240,9 @@ func fieldNames(recs ...Record) []string {
 // A field present in from and absent in to is sent as null
 // (UpdateContactRequest.Clear) when HighLevel accepts null for it; others
 // cannot be emptied by an update: they are left out, and cleared reports
-// them.
+// them. DND goes as the whole object of the record's channels whenever one
+// changes; a channel present in from and absent in to is reported in
+// cleared (it is not sent, and HighLevel may keep it).
 func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, cleared []string) {
 	for _, s := range scalars {
 		a, b := from.Fields[s.name], to.Fields[s.name]
@@ -250,6 +261,8 @@ func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, clea
 		s.set(&req, b)
 		ok = true
 	}
+	dndChanged := false
+	var dndRemoved []string
 	for _, k := range fieldNames(from, to) {
 		a, b := from.Fields[k], to.Fields[k]
 		if a == b {
@@ -259,18 +272,28 @@ func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, clea
 		case strings.HasPrefix(k, customPrefix):
 			req.CustomFields = append(req.CustomFields, ghl.CustomFieldInput{ID: strings.TrimPrefix(k, customPrefix), Value: customValue(b)})
 			ok = true
+		case strings.HasPrefix(k, dndPrefix) && b == "":
+			dndRemoved = append(dndRemoved, k)
 		case strings.HasPrefix(k, dndPrefix):
-			if req.DNDSettings == nil {
-				req.DNDSettings = &ghl.DNDSettings{}
-			}
-			status := b
-			if status == "" {
-				status = "inactive"
-			}
-			setDND(req.DNDSettings, strings.TrimPrefix(k, dndPrefix), status)
-			ok = true
+			dndChanged = true
 		}
 	}
+	if dndChanged {
+		// The whole object, every channel the record holds: right whether
+		// HighLevel replaces dndSettings (ghltest does) or merges it by
+		// channel (HighLevel does not say).
+		req.DNDSettings = &ghl.DNDSettings{}
+		for k, v := range to.Fields {
+			if strings.HasPrefix(k, dndPrefix) {
+				setDND(req.DNDSettings, strings.TrimPrefix(k, dndPrefix), v)
+			}
+		}
+		ok = true
+	}
+	// A channel only one side dropped cannot be removed for sure (HighLevel
+	// may merge by channel) and no status means "none": report it, never
+	// send a status nobody set.
+	cleared = append(cleared, dndRemoved...)
 	if !slices.Equal(NormalizeTags(from.Tags), NormalizeTags(to.Tags)) {
 		req.Tags = append([]string{}, NormalizeTags(to.Tags)...)
 		ok = true

@@ -34,9 +34,42 @@ type State interface {
 	RemoteID(ctx context.Context, kind, localID string) (id string, ok bool, err error)
 	// LocalID returns the app ID linked to a HighLevel ID of a kind.
 	LocalID(ctx context.Context, kind, remoteID string) (id string, ok bool, err error)
-	// Link records that an app ID and a HighLevel ID are the same record.
+	// Link records that an app ID and a HighLevel ID are the same record,
+	// replacing an earlier link of the app ID. A HighLevel ID linked to
+	// another app ID is refused with a *LinkError (ErrAlreadyLinked): one
+	// HighLevel record is never linked to two app records.
 	Link(ctx context.Context, kind, localID, remoteID string) error
+	// Unlink forgets the link of an app ID (nothing when it has none).
+	Unlink(ctx context.Context, kind, localID string) error
 }
+
+// ErrAlreadyLinked matches a *LinkError.
+var ErrAlreadyLinked = errors.New("sync: the HighLevel record is linked to another app record")
+
+// LinkError is a HighLevel record the sync was asked to tie to an app
+// record while it is tied to another: two app records with one key (an
+// email both hold), or a contact adopted while the app's own create of it
+// was under way. Nothing was linked or written; the app decides (merge the
+// two records, change one's key, or Unlink the other).
+type LinkError struct {
+	Kind     string // "contact", "task", "note"
+	LocalID  string // the app record the sync was working on
+	RemoteID string // the HighLevel record
+	LinkedTo string // the app record it is linked to
+	Key      string // what matched, when a key did ("email a@b.co")
+}
+
+// Error names the records.
+func (e *LinkError) Error() string {
+	s := fmt.Sprintf("sync: HighLevel %s %s is linked to app record %s, not %s", e.Kind, e.RemoteID, e.LinkedTo, e.LocalID)
+	if e.Key != "" {
+		s += " (both match " + e.Key + ")"
+	}
+	return s
+}
+
+// Is matches ErrAlreadyLinked.
+func (e *LinkError) Is(target error) bool { return target == ErrAlreadyLinked }
 
 // stateData is the whole state, as FileState stores it.
 type stateData struct {
@@ -70,10 +103,14 @@ func (d *stateData) link(kind, localID, remoteID string) {
 	if old, ok := d.Links[kind][localID]; ok {
 		delete(d.reverse[kind], old)
 	}
-	if old, ok := d.reverse[kind][remoteID]; ok {
-		delete(d.Links[kind], old)
-	}
 	d.Links[kind][localID], d.reverse[kind][remoteID] = remoteID, localID
+}
+
+func (d *stateData) unlink(kind, localID string) {
+	if old, ok := d.Links[kind][localID]; ok {
+		delete(d.reverse[kind], old)
+		delete(d.Links[kind], localID)
+	}
 }
 
 // MemoryState keeps the state in memory: for tests, and for apps that keep
@@ -100,13 +137,23 @@ func (m *MemoryState) lock() func() {
 // change applies f and persists the result; on a failed save the change is
 // undone, so memory never runs ahead of what was saved.
 func (m *MemoryState) change(f func(d *stateData)) error {
+	return m.changeIf(func(d *stateData) error { f(d); return nil })
+}
+
+// changeIf is change for an f that may refuse (and then changes nothing).
+func (m *MemoryState) changeIf(f func(d *stateData) error) error {
 	defer m.lock()()
 	if m.save == nil {
-		f(m.d)
+		next := m.d
+		if err := f(next); err != nil {
+			return err
+		}
 		return nil
 	}
 	next := m.d.clone()
-	f(next)
+	if err := f(next); err != nil {
+		return err
+	}
 	if err := m.save(next); err != nil {
 		return err
 	}
@@ -163,13 +210,25 @@ func (m *MemoryState) LocalID(_ context.Context, kind, remoteID string) (string,
 	return id, ok, nil
 }
 
-// Link records that localID and remoteID are the same record; an earlier
-// link of either is replaced.
+// Link records that localID and remoteID are the same record, replacing an
+// earlier link of localID; a remoteID linked to another app ID is refused
+// (*LinkError).
 func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) error {
 	if localID == "" || remoteID == "" {
 		return errors.New("sync: Link needs both IDs")
 	}
-	return m.change(func(d *stateData) { d.link(kind, localID, remoteID) })
+	return m.changeIf(func(d *stateData) error {
+		if other, linked := d.reverse[kind][remoteID]; linked && other != localID {
+			return &LinkError{Kind: kind, LocalID: localID, RemoteID: remoteID, LinkedTo: other}
+		}
+		d.link(kind, localID, remoteID)
+		return nil
+	})
+}
+
+// Unlink forgets localID's link.
+func (m *MemoryState) Unlink(_ context.Context, kind, localID string) error {
+	return m.change(func(d *stateData) { d.unlink(kind, localID) })
 }
 
 // FileState is a State kept in one JSON file, rewritten atomically (a

@@ -49,6 +49,19 @@ func stateContract(t *testing.T, st ghlsync.State) {
 	_, ok, _ = st.LocalID(ctx, "task", "remote-1")
 	assert.False(t, ok, "relinking drops the old pair")
 	assert.Error(t, st.Link(ctx, "task", "", "x"))
+
+	// One HighLevel record is never linked to two app records.
+	err = st.Link(ctx, "task", "local-2", "remote-2")
+	var le *ghlsync.LinkError
+	require.ErrorAs(t, err, &le)
+	assert.ErrorIs(t, err, ghlsync.ErrAlreadyLinked)
+	assert.Equal(t, "local-1", le.LinkedTo)
+	_, ok, _ = st.RemoteID(ctx, "task", "local-2")
+	assert.False(t, ok, "nothing linked")
+	require.NoError(t, st.Unlink(ctx, "task", "local-1"))
+	_, ok, _ = st.LocalID(ctx, "task", "remote-2")
+	assert.False(t, ok, "unlinked")
+	require.NoError(t, st.Link(ctx, "task", "local-2", "remote-2"), "free to link once unlinked")
 }
 
 func TestMemoryState(t *testing.T) { stateContract(t, ghlsync.NewMemoryState()) }
@@ -71,7 +84,7 @@ func TestFileStateSurvivesReopen(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, b.Tags)
 	l, ok, _ := again.LocalID(ctx, "task", "remote-2")
 	assert.True(t, ok)
-	assert.Equal(t, "local-1", l)
+	assert.Equal(t, "local-2", l, "the contract's last link")
 
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	var names []string

@@ -39,9 +39,17 @@ type Event struct {
 // come from ContactDelete webhooks confirmed by a 404 (use Sweep where only
 // polling is possible).
 //
+// Next returns either events or an error, never both: a call that fails
+// part-way marks nothing as emitted, keeps the webhook hints for the next
+// call and leaves Checkpoint where it was, so no change is lost to an
+// error. A task delivery without a contactId (HighLevel sends these) is
+// resolved through the location's task search, by its title, and flags the
+// contact it finds.
+//
 // Handle and Next are safe to call from different goroutines. The order
 // guard lives in memory: after a restart a change may be emitted again (the
-// Syncer makes that harmless).
+// Syncer makes that harmless: it never merges a state older than the one it
+// recorded).
 type Stream struct {
 	Feed *Feed
 	// Quiet is how long without a webhook before Next polls (default 1
@@ -56,9 +64,20 @@ type Stream struct {
 
 	mu       gosync.Mutex
 	hints    map[string]*Event
+	orphans  map[string]orphanTask // task ID → a task delivery that named no contact
 	lastHook time.Time
 	emitted  map[string]emittedVersion
 }
+
+// orphanTask is a task delivery without a contactId, to resolve.
+type orphanTask struct {
+	title string
+	tries int
+}
+
+// maxOrphanTries bounds the Next calls that look for an orphan task's
+// contact (the search index may lag the delivery).
+const maxOrphanTries = 20
 
 // emittedVersion is what the order guard remembers of an emitted state.
 type emittedVersion struct {
@@ -86,6 +105,13 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 		id, kind = e.ID, e.Type
 	case *webhook.TaskEvent:
 		id, kind = e.ContactID, "task"
+		if id == "" && e.ID != "" {
+			if s.orphans == nil {
+				s.orphans = map[string]orphanTask{}
+			}
+			s.orphans[e.ID] = orphanTask{title: e.Title}
+			return nil
+		}
 	case *webhook.NoteEvent:
 		id, kind = e.ContactID, "note"
 	}
@@ -112,18 +138,45 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 }
 
 // Next returns the changes since the last call: the contacts named by
-// webhooks (read now), and, when webhooks have been quiet, the feed's.
+// webhooks (read now), and, when webhooks have been quiet, the feed's. It
+// returns events or an error, never both (see Stream).
 func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	s.mu.Lock()
-	hints := s.hints
-	s.hints = nil
+	hints, orphans := s.hints, s.orphans
+	s.hints, s.orphans = nil, nil
 	quiet := s.Quiet
 	if quiet <= 0 && !s.lastHook.IsZero() {
 		quiet = time.Minute
 	}
 	poll := s.now().Sub(s.lastHook) >= quiet
 	s.mu.Unlock()
+	if hints == nil {
+		hints = map[string]*Event{}
+	}
+	fail := func(err error) ([]Event, error) {
+		s.putBack(hints, orphans)
+		return nil, err
+	}
 
+	// Task deliveries without a contact: find it by the task's title.
+	for taskID, o := range orphans {
+		contactID, err := s.orphanContact(ctx, taskID, o.title)
+		if err != nil {
+			return fail(err)
+		}
+		if contactID == "" {
+			continue // not in the index yet: kept (putBack) for the next call
+		}
+		delete(orphans, taskID)
+		h := hints[contactID]
+		if h == nil {
+			h = &Event{ContactID: contactID, Source: "webhook"}
+			hints[contactID] = h
+		}
+		h.TasksChanged = true
+	}
+
+	guard := map[string]*emittedVersion{} // this call's changes to the order guard; nil forgets
 	var out []Event
 	ids := make([]string, 0, len(hints))
 	for id := range hints {
@@ -137,70 +190,119 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 		case errors.Is(err, ghl.ErrNotFound):
 			if h.Deleted {
 				out = append(out, Event{ContactID: id, Deleted: true, Source: "webhook"})
-				s.forget(id)
+				guard[id] = nil
 			}
 			continue
 		case err != nil:
-			s.requeue(hints, ids)
-			return out, err
+			return fail(err)
 		}
 		ev := Event{ContactID: id, Contact: c, TasksChanged: h.TasksChanged, NotesChanged: h.NotesChanged, Source: "webhook"}
-		if s.fresh(c) || ev.TasksChanged || ev.NotesChanged {
+		if s.fresh(c, guard) || ev.TasksChanged || ev.NotesChanged {
 			out = append(out, ev)
 		}
 	}
+	cp := s.Checkpoint
 	if poll {
 		var last Change
 		n := 0
-		for ch, err := range s.Feed.Changes(ctx, s.Checkpoint) {
+		for ch, err := range s.Feed.Changes(ctx, cp) {
 			if err != nil {
-				return out, err
+				return fail(err)
 			}
 			last, n = ch, n+1
 			c := ch.Contact
-			if s.fresh(&c) {
+			if s.fresh(&c, guard) {
 				out = append(out, Event{ContactID: c.ID, Contact: &c, Source: "poll"})
 			}
 		}
 		if n > 0 {
-			s.Checkpoint = last.Checkpoint()
+			cp = last.Checkpoint()
 		}
 	}
-	return out, nil
-}
-
-// fresh applies the order guard: true when c is newer than what was last
-// emitted for it, or as new with other content; it then records c.
-func (s *Stream) fresh(c *ghl.Contact) bool {
-	v := emittedVersion{ms: c.DateUpdated.UnixMilli(), hash: contentHash(c)}
+	// Nothing failed: commit the order guard and the position, and keep the
+	// orphan tasks still unresolved.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.emitted == nil {
 		s.emitted = map[string]emittedVersion{}
 	}
-	if old, ok := s.emitted[c.ID]; ok && (v.ms < old.ms || v.ms == old.ms && v.hash == old.hash) {
+	for id, v := range guard {
+		if v == nil {
+			delete(s.emitted, id)
+		} else {
+			s.emitted[id] = *v
+		}
+	}
+	s.Checkpoint = cp
+	s.mu.Unlock()
+	s.putBack(nil, orphans)
+	return out, nil
+}
+
+// orphanContact looks a task up across the location by its title: its
+// contact, or "" when the search does not show it (yet).
+func (s *Stream) orphanContact(ctx context.Context, taskID, title string) (string, error) {
+	if title == "" {
+		return "", nil
+	}
+	tasks, err := s.Feed.Client.Tasks.Search(ctx, ghl.TaskSearchRequest{LocationID: s.Feed.LocationID, Query: title, Limit: 100})
+	if err != nil {
+		return "", err
+	}
+	for _, t := range tasks {
+		if t.ID == taskID {
+			return t.ContactID, nil
+		}
+	}
+	return "", nil
+}
+
+// fresh applies the order guard: true when c is newer than what was last
+// emitted for it (counting this call's emissions in guard), or as new with
+// other content; it then records c in guard.
+func (s *Stream) fresh(c *ghl.Contact, guard map[string]*emittedVersion) bool {
+	v := emittedVersion{ms: c.DateUpdated.UnixMilli(), hash: contentHash(c)}
+	old, ok := guard[c.ID]
+	if !ok {
+		s.mu.Lock()
+		prev, had := s.emitted[c.ID]
+		s.mu.Unlock()
+		if had {
+			old = &prev
+		}
+	}
+	if old != nil && (v.ms < old.ms || v.ms == old.ms && v.hash == old.hash) {
 		return false
 	}
-	s.emitted[c.ID] = v
+	guard[c.ID] = &v
 	return true
 }
 
-func (s *Stream) forget(id string) {
-	s.mu.Lock()
-	delete(s.emitted, id)
-	s.mu.Unlock()
-}
-
-// requeue puts back hints not handled because a read failed.
-func (s *Stream) requeue(hints map[string]*Event, ids []string) {
+// putBack returns hints and orphan tasks to the stream for the next call,
+// behind any that came meanwhile.
+func (s *Stream) putBack(hints map[string]*Event, orphans map[string]orphanTask) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.hints == nil {
-		s.hints = map[string]*Event{}
+	for id, h := range hints {
+		if s.hints == nil {
+			s.hints = map[string]*Event{}
+		}
+		if cur, ok := s.hints[id]; ok {
+			cur.TasksChanged = cur.TasksChanged || h.TasksChanged
+			cur.NotesChanged = cur.NotesChanged || h.NotesChanged
+			cur.Deleted = cur.Deleted || h.Deleted
+		} else {
+			s.hints[id] = h
+		}
 	}
-	for _, id := range ids {
-		if _, ok := s.hints[id]; !ok {
-			s.hints[id] = hints[id]
+	for id, o := range orphans {
+		if o.tries++; o.tries >= maxOrphanTries {
+			continue // the search never showed it: a task sweep finds it
+		}
+		if s.orphans == nil {
+			s.orphans = map[string]orphanTask{}
+		}
+		if _, ok := s.orphans[id]; !ok {
+			s.orphans[id] = o
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -117,4 +119,74 @@ func TestStreamWithSignedDeliveries(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, ct.ID, evs[0].ContactID)
 	assert.True(t, evs[0].NotesChanged)
+}
+
+// TestNextNeverReturnsEventsWithAnError (defect 3): a Next whose second
+// read fails returns no event, only the error; the next call returns both
+// changes, so a loop that drops what comes with an error loses nothing.
+func TestNextNeverReturnsEventsWithAnError(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	a, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com")})
+	require.NoError(t, err)
+	b, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("b@example.com")})
+	require.NoError(t, err)
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Hour}
+	_, err = st.Next(ctx) // the initial poll
+	require.NoError(t, err)
+	cp := string(st.Checkpoint)
+
+	for _, id := range []string{a.ID, b.ID} {
+		_, err = c.Contacts.Update(ctx, id, ghl.UpdateContactRequest{City: ghl.Ptr("Oslo")})
+		require.NoError(t, err)
+		require.NoError(t, st.Handle(ctx, contactEvent(webhook.ContactUpdate, id)))
+	}
+	second := b.ID
+	if b.ID < a.ID {
+		second = a.ID // Next reads in ID order: fail the second read
+	}
+	srv.Inject(ghltest.Fault{Method: "GET", Path: "/contacts/" + second, Status: 500, Body: `{"message":"boom"}`, Times: 10})
+	evs, err := st.Next(ctx)
+	require.Error(t, err)
+	assert.Nil(t, evs, "no events with an error")
+	assert.Equal(t, cp, string(st.Checkpoint), "the position did not move")
+
+	evs, err = st.Next(ctx)
+	require.NoError(t, err)
+	assert.Len(t, evs, 2, "both changes, the first one included")
+}
+
+// TestTaskDeliveryWithoutAContact (defect 10): HighLevel sends TaskCreate
+// without contactId; the stream finds the task's contact through the task
+// search and flags its tasks. Tested with a raw signed delivery.
+func TestTaskDeliveryWithoutAContact(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("t@example.com")})
+	require.NoError(t, err)
+	task, err := c.Tasks.Create(ctx, ct.ID, ghl.CreateTaskRequest{Title: "Measure the kitchen", DueDate: time.Now().Add(24 * time.Hour)})
+	require.NoError(t, err)
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Hour}
+	_, err = st.Next(ctx)
+	require.NoError(t, err)
+
+	v, err := srv.WebhookVerifier()
+	require.NoError(t, err)
+	recv := httptest.NewServer(webhook.NewHandler(v, st.Handle))
+	defer recv.Close()
+	body := []byte(`{"type":"TaskCreate","locationId":"` + ghltest.DefaultLocationID + `","id":"` + task.ID + `","title":"Measure the kitchen","webhookId":"wh-orphan-1"}`)
+	req, _ := http.NewRequest(http.MethodPost, recv.URL, bytes.NewReader(body))
+	req.Header = srv.WebhookSigner().Sign(body)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	evs, err := st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the delivery is not dropped")
+	assert.Equal(t, ct.ID, evs[0].ContactID)
+	assert.True(t, evs[0].TasksChanged)
 }

@@ -35,24 +35,56 @@ type ContactResult struct {
 	RemoteID string
 	// Local is the app's record after the sync: the merged state.
 	Local Record
-	// LocalChanged says the app must save Local (fields or tags changed).
+	// LocalChanged says the app must save Local (fields or tags changed),
+	// and then call Commit.
 	LocalChanged bool
 	// Created says the HighLevel contact was created (or found by its key)
 	// in this run; Pushed that an update was sent to HighLevel.
 	Created, Pushed bool
 	Conflicts       []Conflict
 	// Cleared lists fields the merge emptied that HighLevel's update cannot
-	// clear; they stay set there.
+	// clear (and DND channels it may keep): they stay set there, and the
+	// sync remembers HighLevel's value, so it is neither written again nor
+	// brought back into the app.
 	Cleared []string
+	// Stale says the contact given to SyncContact was older than what the
+	// sync last wrote or saw of it; it was read again instead of merged.
+	Stale bool
+
+	commit func(context.Context) error
+}
+
+// Commit records the sync's own bookkeeping (the base both sides now hold,
+// a new link) once the app has saved Local. Until then a crash loses
+// nothing: the next sync sees the same differences again. Commit does
+// nothing when there is nothing to record; call it after every save.
+func (r *ContactResult) Commit(ctx context.Context) error {
+	if r == nil || r.commit == nil {
+		return nil
+	}
+	err := r.commit(ctx)
+	if err == nil {
+		r.commit = nil
+	}
+	return err
 }
 
 // ErrRemoteDeleted: the contact linked to the app record no longer exists in
 // HighLevel. The app decides (mark inactive, unlink, recreate).
 var ErrRemoteDeleted = errors.New("sync: the linked HighLevel contact was deleted")
 
+// contactBase is where a contact's base record is kept in the State.
+func contactBase(remoteID string) string { return "contact:" + remoteID }
+
 // SyncContact syncs one app record, identified by the app's ID. remote, when
-// non-nil, is HighLevel's current state of the linked contact (from the
-// change feed or a webhook's read); otherwise it is read.
+// non-nil, is HighLevel's state of the linked contact (from the change feed
+// or a webhook's read); otherwise it is read. A remote state older than what
+// the sync last wrote or saw of the contact (a lagging search index, a late
+// delivery) is never merged: the contact is read again.
+//
+// When the result's LocalChanged is true, save Local in the app and then
+// call the result's Commit; otherwise SyncContact has recorded everything
+// itself (Commit does nothing).
 func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, remote *ghl.Contact) (*ContactResult, error) {
 	local = s.only(local)
 	rid, linked, err := s.State.RemoteID(ctx, "contact", localID)
@@ -61,6 +93,14 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 	}
 	if !linked {
 		return s.create(ctx, localID, local)
+	}
+	base, hasBase, err := s.State.Base(ctx, contactBase(rid))
+	if err != nil {
+		return nil, err
+	}
+	stale := false
+	if remote != nil && remote.ID == rid && hasBase && older(remote, base) {
+		remote, stale = nil, true
 	}
 	if remote == nil || remote.ID != rid {
 		got, err := s.Client.Contacts.Get(ctx, rid)
@@ -72,13 +112,10 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 		}
 		remote = got
 	}
-	base, _, err := s.State.Base(ctx, "contact:"+rid)
-	if err != nil {
-		return nil, err
-	}
 	remoteRec := s.only(FromContact(*remote))
 	m := Merge(base, local, remoteRec, s.Merge)
-	res := &ContactResult{RemoteID: rid, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Conflicts: m.Conflicts}
+	res := &ContactResult{RemoteID: rid, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Conflicts: m.Conflicts, Stale: stale}
+	held := remoteRec // what HighLevel holds after this sync
 	if len(m.ToRemote) > 0 {
 		req, ok, cleared := UpdateRequest(remoteRec, m.Merged)
 		res.Cleared = cleared
@@ -88,49 +125,123 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 				return nil, err
 			}
 			res.Pushed = true
-			// The base is what HighLevel now holds, so its echo is no change.
-			m.Merged.UpdatedAt = got.DateUpdated.Time
+			held = s.only(FromContact(*got))
 		}
 	}
-	if !base.Equal(m.Merged) || res.Pushed {
-		if err := s.State.SaveBase(ctx, "contact:"+rid, m.Merged); err != nil {
+	next := baseAfter(m.Merged, held, res.Cleared)
+	if !base.Equal(next) || !base.UpdatedAt.Equal(next.UpdatedAt) {
+		save := func(ctx context.Context) error { return s.State.SaveBase(ctx, contactBase(rid), next) }
+		if res.LocalChanged {
+			res.commit = save
+		} else if err := save(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
 }
 
-// create links a new app record: Ensure finds or creates its contact.
+// older says the contact's version (dateUpdated, to the millisecond) is
+// older than the one the base records: what the sync last wrote or saw.
+func older(c *ghl.Contact, base Record) bool {
+	v := version(c)
+	return !base.UpdatedAt.IsZero() && v < base.UpdatedAt.UnixMilli()
+}
+
+// baseAfter is the base to keep after a sync: the merged record, except
+// for fields the update could not clear, which keep the value HighLevel
+// holds (so they are neither sent again nor brought back into the app), and
+// HighLevel's version of the contact, to recognise older snapshots later.
+func baseAfter(merged, held Record, cleared []string) Record {
+	next := merged.clone()
+	for _, f := range cleared {
+		next.set(f, held.Fields[f])
+	}
+	next.UpdatedAt = held.UpdatedAt
+	return next
+}
+
+// create links a new app record: Ensure finds or creates its contact, but
+// never one linked to another app record (a *LinkError, nothing written).
 func (s *Syncer) create(ctx context.Context, localID string, local Record) (*ContactResult, error) {
 	req := createRequest(local)
-	res, err := Ensure(ctx, s.Client, req, s.Key)
+	opts := s.Key
+	userClaim := opts.Claim
+	opts.Claim = func(ctx context.Context, c ghl.Contact) error {
+		if other, ok, err := s.State.LocalID(ctx, "contact", c.ID); err != nil {
+			return err
+		} else if ok && other != localID {
+			k, _ := keyOf(req, s.Key)
+			return &LinkError{Kind: "contact", LocalID: localID, RemoteID: c.ID, LinkedTo: other, Key: k.name + " " + k.value}
+		}
+		if userClaim != nil {
+			return userClaim(ctx, c)
+		}
+		return nil
+	}
+	res, err := Ensure(ctx, s.Client, req, opts)
 	if err != nil {
 		return nil, err
 	}
 	remote := s.only(FromContact(res.Contact))
 	// A contact found by its key may hold more than the app: merge as if
 	// both started empty, the app's values winning where they differ.
-	opts := s.Merge
-	opts.Policy, opts.Fields = LocalWins, nil
-	m := Merge(Record{}, local, remote, opts)
+	mopts := s.Merge
+	mopts.Policy, mopts.Fields = LocalWins, nil
+	m := Merge(Record{}, local, remote, mopts)
 	out := &ContactResult{RemoteID: res.Contact.ID, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Created: true}
+	// The link is recorded at once (a crash before it would make the next
+	// run look the key up again, which finds this contact: no duplicate).
 	if err := s.State.Link(ctx, "contact", localID, res.Contact.ID); err != nil {
 		return nil, err
 	}
-	if err := s.State.SaveBase(ctx, "contact:"+res.Contact.ID, m.Merged); err != nil {
+	next := baseAfter(m.Merged, remote, nil)
+	save := func(ctx context.Context) error { return s.State.SaveBase(ctx, contactBase(res.Contact.ID), next) }
+	if out.LocalChanged {
+		out.commit = save
+	} else if err := save(ctx); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// PullNew links a HighLevel contact that no app record matches yet, under a
-// new app ID, and returns the record for the app to save.
-func (s *Syncer) PullNew(ctx context.Context, localID string, c ghl.Contact) (Record, error) {
-	rec := s.only(FromContact(c))
-	if err := s.State.Link(ctx, "contact", localID, c.ID); err != nil {
-		return Record{}, err
+// PullResult is a HighLevel contact adopted by PullNew.
+type PullResult struct {
+	Local  Record
+	commit func(context.Context) error
+}
+
+// Commit links the contact to the app record once the app has saved Local.
+func (r *PullResult) Commit(ctx context.Context) error {
+	if r == nil || r.commit == nil {
+		return nil
 	}
-	return rec, s.State.SaveBase(ctx, "contact:"+c.ID, rec)
+	err := r.commit(ctx)
+	if err == nil {
+		r.commit = nil
+	}
+	return err
+}
+
+// PullNew adopts a HighLevel contact that no app record is linked to, under
+// localID: save the returned record in the app, then Commit, which links
+// them. A contact already linked (to another app record: the app's own
+// create of it, say) is refused with a *LinkError before anything is
+// recorded. Derive localID from the contact's ID (or save by it), so that
+// adopting it again after a crash between the app's save and Commit finds
+// the same app record instead of making a second.
+func (s *Syncer) PullNew(ctx context.Context, localID string, c ghl.Contact) (*PullResult, error) {
+	if other, ok, err := s.State.LocalID(ctx, "contact", c.ID); err != nil {
+		return nil, err
+	} else if ok && other != localID {
+		return nil, &LinkError{Kind: "contact", LocalID: localID, RemoteID: c.ID, LinkedTo: other}
+	}
+	rec := s.only(FromContact(c))
+	return &PullResult{Local: rec, commit: func(ctx context.Context) error {
+		if err := s.State.Link(ctx, "contact", localID, c.ID); err != nil {
+			return err
+		}
+		return s.State.SaveBase(ctx, contactBase(c.ID), rec)
+	}}, nil
 }
 
 // only restricts r to the synced fields.

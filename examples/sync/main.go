@@ -201,6 +201,23 @@ func loadApp(path string) (*App, error) {
 	return &app, nil
 }
 
+// committer is a sync result whose bookkeeping waits for the app's save.
+type committer interface{ Commit(context.Context) error }
+
+// finish saves the app file, then records the sync's bookkeeping: a crash
+// between the two loses nothing (the next cycle sees the same changes).
+func (e *env) finish(commits []committer, err error) error {
+	if serr := e.saveApp(); serr != nil {
+		return serr
+	}
+	for _, c := range commits {
+		if cerr := c.Commit(context.Background()); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
 // saveApp writes the app file atomically.
 func (e *env) saveApp() error {
 	b, err := json.MarshalIndent(e.app, "", "  ")
@@ -238,6 +255,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		return err
 	}
 	remote := map[string]*ghl.Contact{}
+	var commits []committer // the sync's bookkeeping, recorded once the app file is saved
 	for _, ev := range events {
 		localID, known, err := e.syncer.State.LocalID(ctx, "contact", ev.ContactID)
 		if err != nil {
@@ -254,13 +272,14 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		case ev.Contact != nil && !known && !e.pending(ctx, ev.Contact):
 			id := fmt.Sprintf("p%d", e.app.NextID)
 			e.app.NextID++
-			rec, err := e.syncer.PullNew(ctx, id, *ev.Contact)
+			pulled, err := e.syncer.PullNew(ctx, id, *ev.Contact)
 			if err != nil {
 				return err
 			}
 			p := &Person{}
-			p.take(rec)
+			p.take(pulled.Local)
 			e.app.People[id] = p
+			commits = append(commits, pulled) // linked once the app file is saved
 			s.pulledNew++
 		}
 	}
@@ -296,21 +315,25 @@ func (e *env) cycle(ctx context.Context, n int) error {
 		for _, c := range res.Conflicts {
 			s.conflicts = append(s.conflicts, fmt.Sprintf("%s %s: app %q, HighLevel %q -> %q (%s)", id, c.Field, c.Local, c.Remote, c.Value, c.Rule))
 		}
+		commits = append(commits, res)
 		tr, err := ghlsync.SyncTasks(ctx, e.client, e.syncer.State, res.RemoteID, p.Tasks, ghlsync.AssocOptions{})
+		p.Tasks = tr.Items // also on an error: what was pulled is kept
+		commits = append(commits, tr)
 		if err != nil {
-			return err
+			return e.finish(commits, err)
 		}
 		nr, err := ghlsync.SyncNotes(ctx, e.client, e.syncer.State, res.RemoteID, p.Notes, ghlsync.AssocOptions{})
+		p.Notes = nr.Items
+		commits = append(commits, nr)
 		if err != nil {
-			return err
+			return e.finish(commits, err)
 		}
-		p.Tasks, p.Notes = tr.Items, nr.Items
 		s.taskNote += tr.Created + tr.Pushed + tr.Pulled + nr.Created + nr.Pushed + nr.Pulled
 	}
-	if err := e.syncer.State.SaveCheckpoint(ctx, "feed", e.stream.Checkpoint); err != nil {
+	if err := e.finish(commits, nil); err != nil {
 		return err
 	}
-	if err := e.saveApp(); err != nil {
+	if err := e.syncer.State.SaveCheckpoint(ctx, "feed", e.stream.Checkpoint); err != nil {
 		return err
 	}
 	writes := e.writes.n.Load() - before
