@@ -53,3 +53,12 @@ func (s *Server) takeFault(method, path, userAgent string) *Fault {
 	}
 	return nil
 }
+
+// ClearFaults disarms every request fault (Inject) and webhook fault
+// (InjectWebhook) still armed; held (reordered) deliveries are sent at the
+// next WaitWebhooks.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults, s.hookFaults = nil, nil
+	s.mu.Unlock()
+}

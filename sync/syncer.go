@@ -80,7 +80,10 @@ func contactBase(remoteID string) string { return "contact:" + remoteID }
 // non-nil, is HighLevel's state of the linked contact (from the change feed
 // or a webhook's read); otherwise it is read. A remote state older than what
 // the sync last wrote or saw of the contact (a lagging search index, a late
-// delivery) is never merged: the contact is read again.
+// delivery) is never merged: the contact is read again. Before it writes to
+// HighLevel from a given state, the contact is read again too, and merged
+// again if it moved: a write never undoes a change made since the state was
+// taken.
 //
 // When the result's LocalChanged is true, save Local in the app and then
 // call the result's Commit; otherwise SyncContact has recorded everything
@@ -102,18 +105,35 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 	if remote != nil && remote.ID == rid && hasBase && older(remote, base) {
 		remote, stale = nil, true
 	}
-	if remote == nil || remote.ID != rid {
+	read := func() (*ghl.Contact, error) {
 		got, err := s.Client.Contacts.Get(ctx, rid)
 		if errors.Is(err, ghl.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %s (app record %s)", ErrRemoteDeleted, rid, localID)
 		}
-		if err != nil {
+		return got, err
+	}
+	given := remote != nil && remote.ID == rid
+	if !given {
+		if remote, err = read(); err != nil {
 			return nil, err
 		}
-		remote = got
 	}
 	remoteRec := s.only(FromContact(*remote))
 	m := Merge(base, local, remoteRec, s.Merge)
+	if given && len(m.ToRemote) > 0 {
+		// About to write from a state the sync did not read itself (the
+		// feed's, which the index may show late, or a webhook's): read it
+		// now, and merge again if it moved, so that the write does not undo
+		// a change made since (tags and DND go as whole sets).
+		got, err := read()
+		if err != nil {
+			return nil, err
+		}
+		if fresh := s.only(FromContact(*got)); version(got) != version(remote) || !fresh.Equal(remoteRec) {
+			remote, remoteRec = got, fresh
+			m = Merge(base, local, remoteRec, s.Merge)
+		}
+	}
 	res := &ContactResult{RemoteID: rid, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Conflicts: m.Conflicts, Stale: stale}
 	held := remoteRec // what HighLevel holds after this sync
 	if len(m.ToRemote) > 0 {

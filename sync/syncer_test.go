@@ -385,3 +385,28 @@ func TestAContactIsNeverAdoptedTwice(t *testing.T) {
 	_, err = s.PullNew(ctx, "other", *theirs)
 	assert.ErrorIs(t, err, ghlsync.ErrAlreadyLinked, "nor adopted a second time under another ID")
 }
+
+// TestAWriteNeverUndoesAChangeMadeSinceTheSnapshot (found by the
+// simulation): a snapshot the sync did not read itself, of the version it
+// last saw, from before a person added a tag in HighLevel (the search index
+// lags). The app adds its own tag: the write that follows does not send the
+// old tag set over the person's.
+func TestAWriteNeverUndoesAChangeMadeSinceTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	s := &ghlsync.Syncer{Client: c, State: ghlsync.NewMemoryState(), Fields: syncedFields}
+	p := person("Ada", "ada@example.com")
+	res := syncOne(t, s, "p", &p, nil)
+	snapshot, err := c.Contacts.Get(ctx, res.RemoteID) // what a lagging index still shows
+	require.NoError(t, err)
+	_, err = c.Tags.Add(ctx, res.RemoteID, []string{"lead"}) // a person in HighLevel
+	require.NoError(t, err)
+
+	p.Tags = []string{"gold"}
+	p.UpdatedAt = time.Now()
+	syncOne(t, s, "p", &p, snapshot)
+	hl, _ := srv.Contact(ghltest.DefaultLocationID, res.RemoteID)
+	assert.ElementsMatch(t, []string{"gold", "lead"}, ghlsync.NormalizeTags(hl.Tags), "HighLevel")
+	assert.ElementsMatch(t, []string{"gold", "lead"}, p.Tags, "the app")
+}
