@@ -11,7 +11,7 @@
 //     without an account (its cmd/ghlfake serves it to any language);
 //   - [github.com/ghlkit/ghl/webhook]: receives HighLevel's webhooks,
 //     verified on the raw body, de-duplicated and typed;
-//   - [github.com/ghlkit/ghl/sync] (import it as ghlsync): the parts of a
+//   - [github.com/ghlkit/ghl/ghlsync]: the parts of a
 //     two-way sync of an app's people with a location: Ensure
 //     (create-or-update without duplicates), Feed and Stream (changes from
 //     polling and webhooks), Merge, Syncer, SyncTasks and SyncNotes,

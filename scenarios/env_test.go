@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	ghlsync "github.com/ghlkit/ghl/sync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/scenarios"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 // TestFieldService: customers pushed (one already in HighLevel), a

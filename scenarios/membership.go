@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/scenarios"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 // members is the size of the import: 500 in a plain go test run, 5,000 with

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ghlkit/ghl"
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -32,8 +32,8 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	ghlsync "github.com/ghlkit/ghl/sync"
 	"github.com/ghlkit/ghl/webhook"
 )
 

@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 // Ensure creates a contact the first time, and sends nothing when it

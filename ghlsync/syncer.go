@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -71,7 +71,7 @@ func (r *ContactResult) Commit(ctx context.Context) error {
 
 // ErrRemoteDeleted: the contact linked to the app record no longer exists in
 // HighLevel. The app decides (mark inactive, unlink, recreate).
-var ErrRemoteDeleted = errors.New("sync: the linked HighLevel contact was deleted")
+var ErrRemoteDeleted = errors.New("ghlsync: the linked HighLevel contact was deleted")
 
 // contactBase is where a contact's base record is kept in the State.
 func contactBase(remoteID string) string { return "contact:" + remoteID }

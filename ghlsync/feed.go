@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -206,12 +206,12 @@ func (f *Feed) associations(ctx context.Context, ch *Change) error {
 	var err error
 	if f.Tasks {
 		if ch.Tasks, err = f.Client.Tasks.List(ctx, ch.Contact.ID); err != nil {
-			return fmt.Errorf("sync: tasks of %s: %w", ch.Contact.ID, err)
+			return fmt.Errorf("ghlsync: tasks of %s: %w", ch.Contact.ID, err)
 		}
 	}
 	if f.Notes {
 		if ch.Notes, err = f.Client.Notes.List(ctx, ch.Contact.ID); err != nil {
-			return fmt.Errorf("sync: notes of %s: %w", ch.Contact.ID, err)
+			return fmt.Errorf("ghlsync: notes of %s: %w", ch.Contact.ID, err)
 		}
 	}
 	return nil

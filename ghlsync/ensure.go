@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -80,12 +80,12 @@ type EnsureResult struct {
 
 // ErrAmbiguousKey: more than one contact matches the key; Ensure writes
 // nothing rather than pick one.
-var ErrAmbiguousKey = errors.New("sync: more than one contact matches the key")
+var ErrAmbiguousKey = errors.New("ghlsync: more than one contact matches the key")
 
 // ErrUnresolved: a create's outcome is unknown and no contact with the key
 // was found after probing. Nothing was created twice; run Ensure again later
 // (it will find the contact, or create it).
-var ErrUnresolved = errors.New("sync: the create's outcome is unknown and the contact was not found yet")
+var ErrUnresolved = errors.New("ghlsync: the create's outcome is unknown and the contact was not found yet")
 
 // Ensure creates the contact described by req, or updates the one that
 // matches its key, and never makes a second contact for one key:
@@ -126,7 +126,7 @@ func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, op
 	case errors.As(err, &dup):
 		cur, gerr := c.Contacts.Get(ctx, dup.ContactID)
 		if gerr != nil {
-			return nil, fmt.Errorf("sync: the location holds a duplicate %s, which could not be read: %w", dup.ContactID, gerr)
+			return nil, fmt.Errorf("ghlsync: the location holds a duplicate %s, which could not be read: %w", dup.ContactID, gerr)
 		}
 		if err := opts.claim(ctx, *cur); err != nil {
 			return nil, err

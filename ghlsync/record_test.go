@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 )
 
 // TestUpdateRequestDND (defects 8 and 9): a changed DND channel sends the

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package sync
+package ghlsync
 
 import (
 	"fmt"

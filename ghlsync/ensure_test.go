@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 func fastClient(t *testing.T, srv *ghltest.Server) *ghl.Client {

@@ -1,6 +1,6 @@
 //go:build race
 
-package sync_test
+package ghlsync_test
 
 // raceEnabled shrinks the heaviest tests under the race detector, which
 // runs them about ten times slower.

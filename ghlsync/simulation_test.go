@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/internal/testenv"
-	ghlsync "github.com/ghlkit/ghl/sync"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -33,7 +33,7 @@ import (
 // the sync's work and the app's save. After the schedule it lets things
 // settle and checks the invariants (see check). A seed replays exactly:
 //
-//	GHL_SIM_SEED=42 go test ./sync -run TestSimulation -v
+//	GHL_SIM_SEED=42 go test ./ghlsync -run TestSimulation -v
 //
 // and a failing seed is shrunk to the fewest steps that still fail, printed
 // with the command that replays just those (GHL_SIM_KEEP).
@@ -1147,14 +1147,14 @@ func TestSimulation(t *testing.T) {
 			failed = append(failed, seed)
 			first := len(failed) == 1
 			mu.Unlock()
-			msg := fmt.Sprintf("seed %d broke:\n  %s\nreplay: GHL_SIM_SEED=%d go test ./sync -run 'TestSimulation$' -v", seed, strings.Join(broken, "\n  "), seed)
+			msg := fmt.Sprintf("seed %d broke:\n  %s\nreplay: GHL_SIM_SEED=%d go test ./ghlsync -run 'TestSimulation$' -v", seed, strings.Join(broken, "\n  "), seed)
 			if first { // shrink one failing seed: the rest are likely the same defect
 				keep := shrink(t, seed, 120)
 				ks := make([]string, len(keep))
 				for i, k := range keep {
 					ks[i] = strconv.Itoa(k)
 				}
-				msg += fmt.Sprintf("\nshrunk to %d steps: GHL_SIM_SEED=%d GHL_SIM_KEEP=%s go test ./sync -run 'TestSimulation$' -v", len(keep), seed, strings.Join(ks, ","))
+				msg += fmt.Sprintf("\nshrunk to %d steps: GHL_SIM_SEED=%d GHL_SIM_KEEP=%s go test ./ghlsync -run 'TestSimulation$' -v", len(keep), seed, strings.Join(ks, ","))
 			}
 			t.Error(msg)
 		})

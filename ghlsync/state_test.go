@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 )
 
 // stateContract runs the State promises on an implementation.

@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -44,7 +44,7 @@ type State interface {
 }
 
 // ErrAlreadyLinked matches a *LinkError.
-var ErrAlreadyLinked = errors.New("sync: the HighLevel record is linked to another app record")
+var ErrAlreadyLinked = errors.New("ghlsync: the HighLevel record is linked to another app record")
 
 // LinkError is a HighLevel record the sync was asked to tie to an app
 // record while it is tied to another: two app records with one key (an
@@ -61,7 +61,7 @@ type LinkError struct {
 
 // Error names the records.
 func (e *LinkError) Error() string {
-	s := fmt.Sprintf("sync: HighLevel %s %s is linked to app record %s, not %s", e.Kind, e.RemoteID, e.LinkedTo, e.LocalID)
+	s := fmt.Sprintf("ghlsync: HighLevel %s %s is linked to app record %s, not %s", e.Kind, e.RemoteID, e.LinkedTo, e.LocalID)
 	if e.Key != "" {
 		s += " (both match " + e.Key + ")"
 	}
@@ -215,7 +215,7 @@ func (m *MemoryState) LocalID(_ context.Context, kind, remoteID string) (string,
 // (*LinkError).
 func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) error {
 	if localID == "" || remoteID == "" {
-		return errors.New("sync: Link needs both IDs")
+		return errors.New("ghlsync: Link needs both IDs")
 	}
 	return m.changeIf(func(d *stateData) error {
 		if other, linked := d.reverse[kind][remoteID]; linked && other != localID {
@@ -250,7 +250,7 @@ type FileState struct {
 
 // ErrStateInUse is returned by OpenFileState when another process (or
 // another FileState of this process not yet closed) holds the file.
-var ErrStateInUse = errors.New("sync: the state file is in use by another process")
+var ErrStateInUse = errors.New("ghlsync: the state file is in use by another process")
 
 // OpenFileState opens (or creates) the state file at path. A file that
 // exists but cannot be read as state is an error: it is never overwritten.
@@ -270,12 +270,12 @@ func OpenFileState(path string) (*FileState, error) {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		unlock()
-		return nil, fmt.Errorf("sync: state file: %w", err)
+		return nil, fmt.Errorf("ghlsync: state file: %w", err)
 	default:
 		d := newStateData()
 		if err := json.Unmarshal(b, d); err != nil {
 			unlock()
-			return nil, fmt.Errorf("sync: state file %s is not sync state: %w", path, err)
+			return nil, fmt.Errorf("ghlsync: state file %s is not sync state: %w", path, err)
 		}
 		for _, m := range []any{&d.Checkpoints, &d.Bases, &d.Links} {
 			switch m := m.(type) {
@@ -318,11 +318,11 @@ func ownFile(path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("sync: state file %s is a symbolic link; give the file itself", path)
+		return fmt.Errorf("ghlsync: state file %s is a symbolic link; give the file itself", path)
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("sync: state file %s is not a regular file", path)
+		return fmt.Errorf("ghlsync: state file %s is not a regular file", path)
 	}
 	return checkOwner(path, fi)
 }
@@ -354,22 +354,22 @@ func (f *FileState) write(d *stateData) error {
 	dir := filepath.Dir(f.path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("sync: state file: %w", err)
+		return fmt.Errorf("ghlsync: state file: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()

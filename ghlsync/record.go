@@ -1,4 +1,4 @@
-// Package sync holds the building blocks that keep an app's people in step
+// Package ghlsync holds the building blocks that keep an app's people in step
 // with a HighLevel location:
 //
 //   - Ensure: create-or-update on the app's key that never makes a second
@@ -15,11 +15,8 @@
 //
 // It sits on top of package ghl (and never the other way round): records
 // come from ghl.Contact values and go back as ghl requests, so every write
-// goes through the client's request path, rate limiter and retries. Import
-// it under another name, as the standard library has a sync too:
-//
-//	import ghlsync "github.com/ghlkit/ghl/sync"
-package sync
+// goes through the client's request path, rate limiter and retries.
+package ghlsync
 
 import (
 	"encoding/json"

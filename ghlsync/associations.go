@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -233,7 +233,7 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 		if *rid == "" { // new in the app: create it in HighLevel
 			created, err := a.findOrCreate(ctx, &item, remote, linked)
 			if err != nil {
-				return stop(i, fmt.Errorf("sync: create %s %s: %w", a.kind, *lid, err))
+				return stop(i, fmt.Errorf("ghlsync: create %s %s: %w", a.kind, *lid, err))
 			}
 			*rid = a.remoteID(created)
 			// Linked at once: the app's item exists already, and a crash
@@ -262,7 +262,7 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 		res.Conflicts = append(res.Conflicts, m.Conflicts...)
 		if len(m.ToRemote) > 0 {
 			if err := a.update(ctx, *rid, m.Merged); err != nil {
-				return stop(i, fmt.Errorf("sync: update %s %s: %w", a.kind, *rid, err))
+				return stop(i, fmt.Errorf("ghlsync: update %s %s: %w", a.kind, *rid, err))
 			}
 			res.Pushed++
 		}
@@ -346,7 +346,7 @@ func adopt[L, R any](ctx context.Context, a assoc[L, R], item *L, linked map[str
 	}
 	found := matching(a, remote, a.localRec(item), linked)
 	if len(found) != 1 {
-		return zero, fmt.Errorf("sync: the create's outcome is unknown and %d matching %ss were found; run the sync again", len(found), a.kind)
+		return zero, fmt.Errorf("ghlsync: the create's outcome is unknown and %d matching %ss were found; run the sync again", len(found), a.kind)
 	}
 	return found[0], nil
 }

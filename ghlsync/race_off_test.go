@@ -1,5 +1,5 @@
 //go:build !race
 
-package sync_test
+package ghlsync_test
 
 const raceEnabled = false

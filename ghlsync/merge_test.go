@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"math/rand/v2"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
-	ghlsync "github.com/ghlkit/ghl/sync"
+	"github.com/ghlkit/ghl/ghlsync"
 )
 
 func rec(at int, kv ...string) ghlsync.Record {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package sync
+package ghlsync
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ func checkOwner(path string, fi fs.FileInfo) error {
 		return nil
 	}
 	if uid := os.Getuid(); int(st.Uid) != uid {
-		return fmt.Errorf("sync: state file %s belongs to user %d, not to this process's user %d", path, st.Uid, uid)
+		return fmt.Errorf("ghlsync: state file %s belongs to user %d, not to this process's user %d", path, st.Uid, uid)
 	}
 	return nil
 }
@@ -32,9 +32,9 @@ func lockExclusive(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|noFollow, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("sync: state lock file %s is a symbolic link", path)
+			return nil, fmt.Errorf("ghlsync: state lock file %s is a symbolic link", path)
 		}
-		return nil, fmt.Errorf("sync: state lock file: %w", err)
+		return nil, fmt.Errorf("ghlsync: state lock file: %w", err)
 	}
 	fi, err := f.Stat()
 	if err == nil {
@@ -49,7 +49,7 @@ func lockExclusive(path string) (func(), error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w (%s is locked)", ErrStateInUse, path)
 		}
-		return nil, fmt.Errorf("sync: state lock file: %w", err)
+		return nil, fmt.Errorf("ghlsync: state lock file: %w", err)
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/internal/testenv"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 // appContact is the test app's record of a person.

@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	ghlsync "github.com/ghlkit/ghl/sync"
 )
 
 func local(id string, kv ...string) ghlsync.LocalRecord {

@@ -1,4 +1,4 @@
-package sync_test
+package ghlsync_test
 
 import (
 	"os"

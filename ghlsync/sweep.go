@@ -1,4 +1,4 @@
-package sync
+package ghlsync
 
 import (
 	"context"
@@ -20,7 +20,7 @@ type SweepOptions struct {
 
 // ErrTooManyMissing: more known contacts are missing than
 // SweepOptions.MaxMissing allows; Sweep reports none of them deleted.
-var ErrTooManyMissing = errors.New("sync: too many known contacts are missing; no deletion reported")
+var ErrTooManyMissing = errors.New("ghlsync: too many known contacts are missing; no deletion reported")
 
 // Sweep finds which of the known HighLevel contact IDs were deleted: those a
 // complete read of the location does not return and that a direct read then
@@ -40,7 +40,7 @@ func Sweep(ctx context.Context, c *ghl.Client, known []string, opts SweepOptions
 	}
 	for ct, err := range c.Contacts.SearchAll(ctx, ghl.SearchRequest{LocationID: opts.LocationID, PageLimit: opts.PageLimit}) {
 		if err != nil {
-			return nil, fmt.Errorf("sync: sweep read failed, nothing reported deleted: %w", err)
+			return nil, fmt.Errorf("ghlsync: sweep read failed, nothing reported deleted: %w", err)
 		}
 		if _, ok := seen[ct.ID]; ok {
 			seen[ct.ID] = true
@@ -63,7 +63,7 @@ func Sweep(ctx context.Context, c *ghl.Client, known []string, opts SweepOptions
 		case errors.Is(err, ghl.ErrNotFound):
 			deleted = append(deleted, id)
 		case err != nil:
-			return nil, fmt.Errorf("sync: confirming %s failed, nothing reported deleted: %w", id, err)
+			return nil, fmt.Errorf("ghlsync: confirming %s failed, nothing reported deleted: %w", id, err)
 		}
 	}
 	return deleted, nil
