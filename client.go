@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -363,6 +364,22 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 
 // LogValue keeps the token out of slog output.
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// RequestCounter counts the requests (attempts, retries included) that
+// calls made with a context from ContextWithRequestCounter sent: what a
+// piece of work cost against the rate budget.
+type RequestCounter struct{ n atomic.Int64 }
+
+// Count returns the requests counted so far.
+func (c *RequestCounter) Count() int64 { return c.n.Load() }
+
+type requestCounterKey struct{}
+
+// ContextWithRequestCounter returns a context whose calls add the requests
+// they send to c.
+func ContextWithRequestCounter(ctx context.Context, c *RequestCounter) context.Context {
+	return context.WithValue(ctx, requestCounterKey{}, c)
+}
 
 // Response describes the last HTTP answer of a call. Capture it with
 // WithResponse.

@@ -89,6 +89,9 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if o.settle {
 		call.Settle = c.retry.SettleWait
 	}
+	if counter, ok := ctx.Value(requestCounterKey{}).(*RequestCounter); ok {
+		defer func() { counter.n.Add(int64(call.Attempts)) }()
+	}
 	if c.tokens != nil {
 		call.Authorize = c.authorize
 	}

@@ -32,7 +32,7 @@ type Note struct {
 // AssocResult says what a task or note sync did.
 type AssocResult[T any] struct {
 	// Items is the app's list after the sync: changed items updated, items
-	// new in HighLevel added (with the LocalID the options' NewLocalID gave
+	// new in HighLevel added (with the LocalID the Syncer's NewItemID gave
 	// them), every item with its RemoteID. When the sync stopped on an
 	// error, the items it did not reach follow as they were given.
 	Items []T
@@ -44,6 +44,8 @@ type AssocResult[T any] struct {
 	RemoteDeleted []string
 	// Conflicts lists the fields both sides changed, and how each was decided.
 	Conflicts []Conflict
+	// Changes lists what the sync changed, item by item, on which side.
+	Changes []FieldChange
 
 	commit []func(context.Context) error
 }
@@ -66,36 +68,26 @@ func (r *AssocResult[T]) Commit(ctx context.Context) error {
 	return nil
 }
 
-// AssocOptions configures SyncTasks and SyncNotes.
-type AssocOptions struct {
-	// Merge decides conflicts. HighLevel's tasks and notes carry no update
-	// time, so under LastWriteWins HighLevel's side counts as older than any
-	// dated change of the app's: choose RemoteWins or LocalWins to decide
-	// otherwise.
-	Merge MergeOptions
-	// NewLocalID names an item new in HighLevel for the app (default
-	// "ghl-" followed by its HighLevel ID).
-	NewLocalID func(remoteID string) string
-}
-
-func (o AssocOptions) newLocalID(remoteID string) string {
-	if o.NewLocalID != nil {
-		return o.NewLocalID(remoteID)
+// newItemID names an item new in HighLevel for the app.
+func (s *Syncer) newItemID(kind Kind, remoteID string) string {
+	if s.NewItemID != nil {
+		return s.NewItemID(kind, remoteID)
 	}
 	return "ghl-" + remoteID
 }
 
-// SyncTasks keeps one contact's tasks the same in the app and in HighLevel:
-// a task linked in st is merged field by field against the state both held
+// SyncTasks keeps one contact's tasks (contactID is HighLevel's) the same
+// in the app and in HighLevel: a task linked in the State is merged field by field against the state both held
 // at the last sync (title, body, due date, completion, so completing a task
 // on either side completes it on both); an app task not yet linked is
 // created in HighLevel and linked, so a re-run updates it instead of
 // creating it again; a HighLevel task the app does not have is added to the
 // app's list. A create whose outcome is unknown is resolved by listing the
 // contact's tasks and adopting the one with the same title and due date.
-func SyncTasks(ctx context.Context, c *ghl.Client, st State, contactID string, local []Task, opts AssocOptions) (*AssocResult[Task], error) {
-	return syncAssoc(ctx, st, local, opts, assoc[Task, ghl.Task]{
-		kind:     "task",
+func (s *Syncer) SyncTasks(ctx context.Context, contactID string, local []Task) (*AssocResult[Task], error) {
+	c := s.Client
+	return syncAssoc(ctx, s, local, assoc[Task, ghl.Task]{
+		kind:     KindTask,
 		localRec: taskRecord,
 		localIDs: func(t *Task) (*string, *string) { return &t.LocalID, &t.RemoteID },
 		remoteID: func(t ghl.Task) string { return t.ID },
@@ -140,14 +132,17 @@ func taskRecord(t *Task) Record {
 	return r
 }
 
+func noteRecord(n *Note) Record {
+	return Record{Fields: map[string]string{}, UpdatedAt: n.UpdatedAt}.Set("body", n.Body)
+}
+
 // SyncNotes keeps one contact's notes the same in the app and in HighLevel,
 // as SyncTasks does tasks (the body is the one field).
-func SyncNotes(ctx context.Context, c *ghl.Client, st State, contactID string, local []Note, opts AssocOptions) (*AssocResult[Note], error) {
-	return syncAssoc(ctx, st, local, opts, assoc[Note, ghl.Note]{
-		kind: "note",
-		localRec: func(n *Note) Record {
-			return Record{Fields: map[string]string{}, UpdatedAt: n.UpdatedAt}.Set("body", n.Body)
-		},
+func (s *Syncer) SyncNotes(ctx context.Context, contactID string, local []Note) (*AssocResult[Note], error) {
+	c := s.Client
+	return syncAssoc(ctx, s, local, assoc[Note, ghl.Note]{
+		kind:      KindNote,
+		localRec:  noteRecord,
 		localIDs:  func(n *Note) (*string, *string) { return &n.LocalID, &n.RemoteID },
 		remoteID:  func(n ghl.Note) string { return n.ID },
 		remoteRec: func(n ghl.Note) Record { return Record{}.Set("body", n.Body) },
@@ -172,7 +167,7 @@ func SyncNotes(ctx context.Context, c *ghl.Client, st State, contactID string, l
 
 // assoc describes one kind of associated record to syncAssoc.
 type assoc[L, R any] struct {
-	kind      string
+	kind      Kind
 	localRec  func(*L) Record
 	localIDs  func(*L) (localID, remoteID *string)
 	remoteID  func(R) string
@@ -187,12 +182,13 @@ type assoc[L, R any] struct {
 // error it returns what it did so far with the items it did not reach, so
 // the caller never loses a pulled change; its bookkeeping for items the app
 // must save waits for Commit.
-func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOptions, a assoc[L, R]) (*AssocResult[L], error) {
+func syncAssoc[L, R any](ctx context.Context, s *Syncer, local []L, a assoc[L, R]) (*AssocResult[L], error) {
+	st := s.State
 	res := &AssocResult[L]{}
 	for i := range local {
 		lid, _ := a.localIDs(&local[i])
 		if *lid == "" {
-			return &AssocResult[L]{Items: local}, &ghl.InputError{Field: a.kind + "s[" + strconv.Itoa(i) + "].LocalID", Reason: "must not be empty"}
+			return &AssocResult[L]{Items: local}, &ghl.InputError{Field: string(a.kind) + "s[" + strconv.Itoa(i) + "].LocalID", Reason: "must not be empty"}
 		}
 	}
 	remote, err := a.list(ctx)
@@ -243,6 +239,7 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 			}
 			linked[*rid] = true
 			res.Created++
+			res.Changes = append(res.Changes, FieldChange{Side: Remote, Item: *lid, New: a.label(&item)})
 			res.Items = append(res.Items, item)
 			continue
 		}
@@ -253,26 +250,29 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 			res.Items = append(res.Items, item)
 			continue
 		}
-		key := a.kind + ":" + *rid
-		base, _, err := st.Base(ctx, key)
+		base, _, err := st.Base(ctx, a.kind, *rid)
 		if err != nil {
 			return stop(i, err)
 		}
-		m := Merge(base, a.localRec(&item), a.remoteRec(r), opts.Merge)
+		before, theirs := a.localRec(&item), a.remoteRec(r)
+		m := Merge(base, before, theirs, s.Merge)
 		res.Conflicts = append(res.Conflicts, m.Conflicts...)
 		if len(m.ToRemote) > 0 {
 			if err := a.update(ctx, *rid, m.Merged); err != nil {
 				return stop(i, fmt.Errorf("ghlsync: update %s %s: %w", a.kind, *rid, err))
 			}
 			res.Pushed++
+			res.Changes = append(res.Changes, itemChanges(Remote, *lid, theirs, m.Merged, m.ToRemote)...)
 		}
 		if len(m.ToLocal) > 0 {
 			a.apply(&item, m.Merged, now)
 			res.Pulled++
+			res.Changes = append(res.Changes, itemChanges(Local, *lid, before, m.Merged, m.ToLocal)...)
 		}
 		if !base.Equal(m.Merged) {
 			merged := m.Merged
-			save := func(ctx context.Context) error { return st.SaveBase(ctx, key, merged) }
+			remoteID := *rid
+			save := func(ctx context.Context) error { return st.SaveBase(ctx, a.kind, remoteID, merged) }
 			if len(m.ToLocal) > 0 {
 				res.commit = append(res.commit, save) // after the app saved the pulled change
 			} else if err := save(ctx); err != nil {
@@ -290,15 +290,34 @@ func syncAssoc[L, R any](ctx context.Context, st State, local []L, opts AssocOpt
 		}
 		var item L
 		lid, rid := a.localIDs(&item)
-		*lid, *rid = opts.newLocalID(id), id
+		*lid, *rid = s.newItemID(a.kind, id), id
 		rec := a.remoteRec(r)
 		a.apply(&item, rec, now)
 		localID := *lid
 		res.commit = append(res.commit, func(ctx context.Context) error { return link(ctx, st, a.kind, localID, id, rec) })
 		res.Pulled++
+		res.Changes = append(res.Changes, FieldChange{Side: Local, Item: localID, New: a.label(&item)})
 		res.Items = append(res.Items, item)
 	}
 	return res, nil
+}
+
+// label names an item in a history: a task's title, a note's body.
+func (a assoc[L, R]) label(item *L) string {
+	r := a.localRec(item)
+	if t := r.Get("title"); t != "" {
+		return t
+	}
+	return r.Get("body")
+}
+
+// itemChanges lists the fields of an item that go from from to to on side.
+func itemChanges(side Side, item string, from, to Record, fields []string) []FieldChange {
+	out := make([]FieldChange, 0, len(fields))
+	for _, f := range fields {
+		out = append(out, FieldChange{Side: side, Item: item, Field: f, Old: from.Get(f), New: to.Get(f)})
+	}
+	return out
 }
 
 // findOrCreate creates an app item in HighLevel, unless an unlinked item
@@ -329,11 +348,11 @@ func matching[L, R any](a assoc[L, R], remote []R, want Record, linked map[strin
 }
 
 // link records a new pair and its base.
-func link(ctx context.Context, st State, kind, localID, remoteID string, base Record) error {
+func link(ctx context.Context, st State, kind Kind, localID, remoteID string, base Record) error {
 	if err := st.Link(ctx, kind, localID, remoteID); err != nil {
 		return err
 	}
-	return st.SaveBase(ctx, kind+":"+remoteID, base)
+	return st.SaveBase(ctx, kind, remoteID, base)
 }
 
 // adopt resolves a create whose outcome is unknown: the one unlinked item

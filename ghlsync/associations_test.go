@@ -43,7 +43,7 @@ func TestSyncTasksBothWays(t *testing.T) {
 		{LocalID: "t1", Title: "Send contract", DueDate: due, UpdatedAt: time.Now()},
 		{LocalID: "t2", Title: "Book visit", Body: "Tuesday", DueDate: due.Add(24 * time.Hour), UpdatedAt: time.Now()},
 	}
-	res, err := ghlsync.SyncTasks(ctx, c, st, ct.ID, local, ghlsync.AssocOptions{})
+	res, err := (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, local)
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Created)
 	assert.Equal(t, 1, res.Pulled)
@@ -56,7 +56,7 @@ func TestSyncTasksBothWays(t *testing.T) {
 
 	// A re-run with nothing changed writes nothing and creates nothing.
 	before := taskWrites(srv)
-	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, res.Items, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, res.Items)
 	require.NoError(t, err)
 	assert.Zero(t, res.Created+res.Pushed+res.Pulled)
 	assert.Equal(t, before, taskWrites(srv), "a no-op run sends no write")
@@ -69,7 +69,7 @@ func TestSyncTasksBothWays(t *testing.T) {
 	t2 := items["t2"]
 	t2.Completed, t2.UpdatedAt = true, time.Now()
 	items["t2"] = t2
-	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, []ghlsync.Task{items["t1"], items["t2"], items["ghl-"+remoteOnly.ID]}, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, []ghlsync.Task{items["t1"], items["t2"], items["ghl-"+remoteOnly.ID]})
 	require.NoError(t, err)
 	items = byLocal(res.Items)
 	assert.True(t, items["t1"].Completed, "completion flowed from HighLevel")
@@ -84,8 +84,7 @@ func TestSyncTasksBothWays(t *testing.T) {
 	t1 := items["t1"]
 	t1.Title = "Send signed contract"
 	items["t1"] = t1
-	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, []ghlsync.Task{items["t1"], items["t2"], items["ghl-"+remoteOnly.ID]},
-		ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	res, err = (&ghlsync.Syncer{Client: c, State: st, Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}}).SyncTasks(ctx, ct.ID, []ghlsync.Task{items["t1"], items["t2"], items["ghl-"+remoteOnly.ID]})
 	require.NoError(t, err)
 	require.Len(t, res.Conflicts, 1)
 	assert.Equal(t, "title", res.Conflicts[0].Field)
@@ -104,13 +103,13 @@ func TestSyncTasksUnknownOutcomeCreatesOnce(t *testing.T) {
 	require.NoError(t, err)
 	srv.Inject(ghltest.Fault{Method: "POST", Path: "/contacts/*/tasks", DropAfter: true})
 	st := ghlsync.NewMemoryState()
-	res, err := ghlsync.SyncTasks(ctx, c, st, ct.ID, []ghlsync.Task{{LocalID: "t1", Title: "Welcome", DueDate: time.Now().Add(time.Hour)}}, ghlsync.AssocOptions{})
+	res, err := (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, []ghlsync.Task{{LocalID: "t1", Title: "Welcome", DueDate: time.Now().Add(time.Hour)}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Created)
 	remote, _ := c.Tasks.List(ctx, ct.ID)
 	require.Len(t, remote, 1)
 	assert.Equal(t, remote[0].ID, res.Items[0].RemoteID)
-	again, err := ghlsync.SyncTasks(ctx, c, st, ct.ID, res.Items, ghlsync.AssocOptions{})
+	again, err := (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, res.Items)
 	require.NoError(t, err)
 	assert.Zero(t, again.Created, "the re-run finds the link")
 	remote, _ = c.Tasks.List(ctx, ct.ID)
@@ -127,7 +126,7 @@ func TestSyncNotes(t *testing.T) {
 	_, err = c.Notes.Create(ctx, ct.ID, ghl.CreateNoteRequest{Body: "From HighLevel"})
 	require.NoError(t, err)
 	st := ghlsync.NewMemoryState()
-	res, err := ghlsync.SyncNotes(ctx, c, st, ct.ID, []ghlsync.Note{{LocalID: "n1", Body: "From the app"}}, ghlsync.AssocOptions{})
+	res, err := (&ghlsync.Syncer{Client: c, State: st}).SyncNotes(ctx, ct.ID, []ghlsync.Note{{LocalID: "n1", Body: "From the app"}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Created)
 	assert.Equal(t, 1, res.Pulled)
@@ -137,12 +136,12 @@ func TestSyncNotes(t *testing.T) {
 
 	res.Items[0].Body = "From the app, edited"
 	res.Items[0].UpdatedAt = time.Now()
-	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, res.Items, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncNotes(ctx, ct.ID, res.Items)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Pushed)
 	got, _ := c.Notes.Get(ctx, ct.ID, res.Items[0].RemoteID)
 	assert.Equal(t, "From the app, edited", got.Body)
-	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, res.Items, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncNotes(ctx, ct.ID, res.Items)
 	require.NoError(t, err)
 	assert.Zero(t, res.Created+res.Pushed+res.Pulled)
 }
@@ -160,7 +159,7 @@ func TestPartialNoteSyncKeepsWhatWasPulled(t *testing.T) {
 	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("n@example.com")})
 	require.NoError(t, err)
 	notes := []ghlsync.Note{{LocalID: "a", Body: "from the app"}}
-	res, err := ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	res, err := (&ghlsync.Syncer{Client: c, State: st, Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}}).SyncNotes(ctx, ct.ID, notes)
 	require.NoError(t, err)
 	notes = res.Items
 	require.NoError(t, res.Commit(ctx))
@@ -169,7 +168,7 @@ func TestPartialNoteSyncKeepsWhatWasPulled(t *testing.T) {
 	notes = append(notes, ghlsync.Note{LocalID: "b", Body: "new in the app"})
 	_, err = c.Notes.Update(ctx, ct.ID, notes[0].RemoteID, ghl.UpdateNoteRequest{Body: ghl.Ptr("edited by a person")})
 	require.NoError(t, err)
-	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	res, err = (&ghlsync.Syncer{Client: c, State: st, Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}}).SyncNotes(ctx, ct.ID, notes)
 	require.Error(t, err)
 	require.NotNil(t, res, "a partial result comes with the error")
 	require.Len(t, res.Items, 2, "every item, the ones not reached as given")
@@ -177,7 +176,7 @@ func TestPartialNoteSyncKeepsWhatWasPulled(t *testing.T) {
 	notes = res.Items // the app saves what it got
 	require.NoError(t, res.Commit(ctx))
 
-	res, err = ghlsync.SyncNotes(ctx, c, st, ct.ID, notes, ghlsync.AssocOptions{Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}})
+	res, err = (&ghlsync.Syncer{Client: c, State: st, Merge: ghlsync.MergeOptions{Policy: ghlsync.RemoteWins}}).SyncNotes(ctx, ct.ID, notes)
 	require.NoError(t, err)
 	require.NoError(t, res.Commit(ctx))
 	hl, err := c.Notes.List(ctx, ct.ID)
@@ -202,18 +201,18 @@ func TestTaskPulledBeforeACrashStillArrives(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Tasks.Create(ctx, ct.ID, ghl.CreateTaskRequest{Title: "Call", DueDate: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
-	res, err := ghlsync.SyncTasks(ctx, c, st, ct.ID, nil, ghlsync.AssocOptions{})
+	res, err := (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, res.Items, 1)
 	// The app dies before saving the task: no Commit.
 
-	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, nil, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, res.Items, 1, "the task arrives again")
 	assert.Equal(t, "Call", res.Items[0].Title)
 	require.NoError(t, res.Commit(ctx))
 	tasks := res.Items
-	res, err = ghlsync.SyncTasks(ctx, c, st, ct.ID, tasks, ghlsync.AssocOptions{})
+	res, err = (&ghlsync.Syncer{Client: c, State: st}).SyncTasks(ctx, ct.ID, tasks)
 	require.NoError(t, err)
 	assert.Len(t, res.Items, 1, "once the app holds it, it is not pulled twice")
 	assert.Zero(t, res.Pulled+res.Created+res.Pushed)

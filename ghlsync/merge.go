@@ -1,6 +1,7 @@
 package ghlsync
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -21,6 +22,22 @@ func (s Side) String() string {
 		return "local"
 	}
 	return "remote"
+}
+
+// MarshalText writes the side as String does.
+func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "local" or "remote".
+func (s *Side) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "local":
+		*s = Local
+	case "remote":
+		*s = Remote
+	default:
+		return fmt.Errorf("ghlsync: side %q is neither local nor remote", b)
+	}
+	return nil
 }
 
 // Policy decides a field that both sides changed to different values.

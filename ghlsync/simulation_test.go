@@ -699,7 +699,7 @@ func (w *world) cycle() {
 		w.logf("event %s %s deleted=%v tags=%v", ev.Source, ev.ContactID, ev.Deleted, tags)
 	}
 	for _, ev := range evs {
-		lid, linked, _ := w.state.LocalID(ctx, "contact", ev.ContactID)
+		lid, linked, _ := w.state.LocalID(ctx, ghlsync.KindContact, ev.ContactID)
 		switch {
 		case ev.Deleted:
 			if p := w.people[lid]; linked && p != nil {
@@ -728,7 +728,7 @@ func (w *world) cycle() {
 	if w.crashing {
 		// The person someone just worked on in HighLevel: the sync has
 		// something to bring into the app when it dies.
-		if lid, ok, _ := w.state.LocalID(ctx, "contact", w.lastHuman); ok {
+		if lid, ok, _ := w.state.LocalID(ctx, ghlsync.KindContact, w.lastHuman); ok {
 			victim = lid
 		} else if live := w.ids(true); len(live) > 0 {
 			victim = live[w.seq%len(live)]
@@ -762,8 +762,8 @@ func (w *world) cycle() {
 		if id == victim {
 			// The app dies before saving this person: the sync did its work,
 			// nothing is saved, nothing committed.
-			_, _ = ghlsync.SyncTasks(ctx, w.app, w.state, res.RemoteID, p.tasks, ghlsync.AssocOptions{})
-			_, _ = ghlsync.SyncNotes(ctx, w.app, w.state, res.RemoteID, p.notes, ghlsync.AssocOptions{})
+			_, _ = (&ghlsync.Syncer{Client: w.app, State: w.state}).SyncTasks(ctx, res.RemoteID, p.tasks)
+			_, _ = (&ghlsync.Syncer{Client: w.app, State: w.state}).SyncNotes(ctx, res.RemoteID, p.notes)
 			w.logf("crash before %s was saved", id)
 			continue
 		}
@@ -774,7 +774,7 @@ func (w *world) cycle() {
 		if res.Commit(ctx) == nil {
 			w.syncPoints[id] = append(w.syncPoints[id], w.seq)
 		}
-		tr, err := ghlsync.SyncTasks(ctx, w.app, w.state, res.RemoteID, p.tasks, ghlsync.AssocOptions{})
+		tr, err := (&ghlsync.Syncer{Client: w.app, State: w.state}).SyncTasks(ctx, res.RemoteID, p.tasks)
 		p.tasks = dropDeleted(tr.Items, tr.RemoteDeleted, func(t ghlsync.Task) string { return t.LocalID })
 		if tr.Commit(ctx) == nil && err == nil {
 			w.itemSyncs[id] = append(w.itemSyncs[id], w.seq)
@@ -783,7 +783,7 @@ func (w *world) cycle() {
 			w.logf("%s tasks: %v", id, err)
 			continue
 		}
-		nr, err := ghlsync.SyncNotes(ctx, w.app, w.state, res.RemoteID, p.notes, ghlsync.AssocOptions{})
+		nr, err := (&ghlsync.Syncer{Client: w.app, State: w.state}).SyncNotes(ctx, res.RemoteID, p.notes)
 		p.notes = dropDeleted(nr.Items, nr.RemoteDeleted, func(n ghlsync.Note) string { return n.LocalID })
 		_ = nr.Commit(ctx)
 		if err != nil {
@@ -826,7 +826,7 @@ func (w *world) check() []string {
 		}
 	}
 	for _, c := range contacts {
-		lid, ok, _ := w.state.LocalID(ctx, "contact", c.ID)
+		lid, ok, _ := w.state.LocalID(ctx, ghlsync.KindContact, c.ID)
 		p := w.people[lid]
 		switch {
 		case !ok:
@@ -843,7 +843,7 @@ func (w *world) check() []string {
 	}
 	for id, p := range w.people {
 		if p.inactive {
-			rid, ok, _ := w.state.RemoteID(ctx, "contact", id)
+			rid, ok, _ := w.state.RemoteID(ctx, ghlsync.KindContact, id)
 			if ok && !w.deleted[rid] {
 				if _, alive := live[rid]; alive {
 					fail("app record %s is marked deleted while %s lives", id, rid)
@@ -857,7 +857,7 @@ func (w *world) check() []string {
 			}
 			continue
 		}
-		rid, ok, _ := w.state.RemoteID(ctx, "contact", id)
+		rid, ok, _ := w.state.RemoteID(ctx, ghlsync.KindContact, id)
 		if !ok {
 			fail("app record %s is linked to no contact", id)
 		} else if _, alive := live[rid]; !alive && !w.deleted[rid] {
@@ -1009,7 +1009,7 @@ func (w *world) itemGone(text string) bool {
 	if !ok {
 		return false
 	}
-	rid, linked, _ := w.state.RemoteID(w.ctx, "note", lid)
+	rid, linked, _ := w.state.RemoteID(w.ctx, ghlsync.KindNote, lid)
 	return linked && w.gone[rid]
 }
 
@@ -1022,7 +1022,7 @@ func (w *world) overwrittenByTheApp(lid, text string) bool {
 	if !ok {
 		return false
 	}
-	noteID, linked, _ := w.state.LocalID(w.ctx, "note", e.value)
+	noteID, linked, _ := w.state.LocalID(w.ctx, ghlsync.KindNote, e.value)
 	if !linked {
 		return false
 	}

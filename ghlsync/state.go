@@ -10,14 +10,27 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	gosync "sync"
+	"time"
+)
+
+// Kind is a kind of synced record.
+type Kind string
+
+// The kinds of records a sync links and keeps bases of.
+const (
+	KindContact Kind = "contact"
+	KindTask    Kind = "task"
+	KindNote    Kind = "note"
 )
 
 // State is what a sync keeps between runs: the checkpoints of its change
-// feeds, the base record of each synced contact (what both sides held after
+// feeds, the base record of each synced record (what both sides held after
 // the last sync, for Merge), and the maps between the app's IDs and
-// HighLevel's, per kind of record ("contact", "task", "note"). An app's own
-// database can implement it; MemoryState and FileState are provided.
+// HighLevel's, per Kind. An app's own database can implement it;
+// MemoryState and FileState are provided.
 //
 // Implementations must be safe for concurrent use. A save that returns nil
 // must survive a crash of the process (FileState writes atomically).
@@ -26,21 +39,22 @@ type State interface {
 	Checkpoint(ctx context.Context, name string) ([]byte, error)
 	// SaveCheckpoint replaces the checkpoint under name.
 	SaveCheckpoint(ctx context.Context, name string, cp []byte) error
-	// Base returns the base record saved under key (ok false when none).
-	Base(ctx context.Context, key string) (r Record, ok bool, err error)
-	// SaveBase replaces the base record under key.
-	SaveBase(ctx context.Context, key string, r Record) error
+	// Base returns the base record of the HighLevel record of kind with
+	// remoteID (ok false when none).
+	Base(ctx context.Context, kind Kind, remoteID string) (r Record, ok bool, err error)
+	// SaveBase replaces the base record of a HighLevel record.
+	SaveBase(ctx context.Context, kind Kind, remoteID string, r Record) error
 	// RemoteID returns the HighLevel ID linked to an app ID of a kind.
-	RemoteID(ctx context.Context, kind, localID string) (id string, ok bool, err error)
+	RemoteID(ctx context.Context, kind Kind, localID string) (id string, ok bool, err error)
 	// LocalID returns the app ID linked to a HighLevel ID of a kind.
-	LocalID(ctx context.Context, kind, remoteID string) (id string, ok bool, err error)
+	LocalID(ctx context.Context, kind Kind, remoteID string) (id string, ok bool, err error)
 	// Link records that an app ID and a HighLevel ID are the same record,
 	// replacing an earlier link of the app ID. A HighLevel ID linked to
 	// another app ID is refused with a *LinkError (ErrAlreadyLinked): one
 	// HighLevel record is never linked to two app records.
-	Link(ctx context.Context, kind, localID, remoteID string) error
+	Link(ctx context.Context, kind Kind, localID, remoteID string) error
 	// Unlink forgets the link of an app ID (nothing when it has none).
-	Unlink(ctx context.Context, kind, localID string) error
+	Unlink(ctx context.Context, kind Kind, localID string) error
 }
 
 // ErrAlreadyLinked matches a *LinkError.
@@ -52,7 +66,7 @@ var ErrAlreadyLinked = errors.New("ghlsync: the HighLevel record is linked to an
 // was under way. Nothing was linked or written; the app decides (merge the
 // two records, change one's key, or Unlink the other).
 type LinkError struct {
-	Kind     string // "contact", "task", "note"
+	Kind     Kind
 	LocalID  string // the app record the sync was working on
 	RemoteID string // the HighLevel record
 	LinkedTo string // the app record it is linked to
@@ -73,20 +87,27 @@ func (e *LinkError) Is(target error) bool { return target == ErrAlreadyLinked }
 
 // stateData is the whole state, as FileState stores it.
 type stateData struct {
-	Checkpoints map[string][]byte            `json:"checkpoints"`
-	Bases       map[string]Record            `json:"bases"`
-	Links       map[string]map[string]string `json:"links"` // kind → local ID → remote ID
-	reverse     map[string]map[string]string // kind → remote ID → local ID
+	Checkpoints map[string][]byte          `json:"checkpoints"`
+	Bases       map[string]Record          `json:"bases"` // baseKey → record
+	Links       map[Kind]map[string]string `json:"links"` // kind → local ID → remote ID
+	Outbox      map[string]OutboxEntry     `json:"outbox,omitempty"`
+	OutboxSeq   int64                      `json:"outboxSeq,omitempty"`
+	History     []HistoryEntry             `json:"history,omitempty"`
+	reverse     map[Kind]map[string]string // kind → remote ID → local ID
 }
 
+// baseKey is where a base is kept in a stateData (the form FileState has
+// always written).
+func baseKey(kind Kind, remoteID string) string { return string(kind) + ":" + remoteID }
+
 func newStateData() *stateData {
-	return &stateData{Checkpoints: map[string][]byte{}, Bases: map[string]Record{}, Links: map[string]map[string]string{},
-		reverse: map[string]map[string]string{}}
+	return &stateData{Checkpoints: map[string][]byte{}, Bases: map[string]Record{}, Links: map[Kind]map[string]string{},
+		Outbox: map[string]OutboxEntry{}, reverse: map[Kind]map[string]string{}}
 }
 
 // index rebuilds the reverse links after loading.
 func (d *stateData) index() {
-	d.reverse = map[string]map[string]string{}
+	d.reverse = map[Kind]map[string]string{}
 	for kind, m := range d.Links {
 		rev := map[string]string{}
 		for l, r := range m {
@@ -96,7 +117,7 @@ func (d *stateData) index() {
 	}
 }
 
-func (d *stateData) link(kind, localID, remoteID string) {
+func (d *stateData) link(kind Kind, localID, remoteID string) {
 	if d.Links[kind] == nil {
 		d.Links[kind], d.reverse[kind] = map[string]string{}, map[string]string{}
 	}
@@ -106,7 +127,7 @@ func (d *stateData) link(kind, localID, remoteID string) {
 	d.Links[kind][localID], d.reverse[kind][remoteID] = remoteID, localID
 }
 
-func (d *stateData) unlink(kind, localID string) {
+func (d *stateData) unlink(kind Kind, localID string) {
 	if old, ok := d.Links[kind][localID]; ok {
 		delete(d.reverse[kind], old)
 		delete(d.Links[kind], localID)
@@ -162,7 +183,11 @@ func (m *MemoryState) changeIf(f func(d *stateData) error) error {
 }
 
 func (d *stateData) clone() *stateData {
-	c := &stateData{Checkpoints: maps.Clone(d.Checkpoints), Bases: maps.Clone(d.Bases), Links: map[string]map[string]string{}}
+	c := &stateData{Checkpoints: maps.Clone(d.Checkpoints), Bases: maps.Clone(d.Bases), Links: map[Kind]map[string]string{},
+		Outbox: maps.Clone(d.Outbox), OutboxSeq: d.OutboxSeq, History: d.History[:len(d.History):len(d.History)]}
+	if c.Outbox == nil {
+		c.Outbox = map[string]OutboxEntry{}
+	}
 	for k, v := range d.Links {
 		c.Links[k] = maps.Clone(v)
 	}
@@ -182,29 +207,29 @@ func (m *MemoryState) SaveCheckpoint(_ context.Context, name string, cp []byte) 
 	return m.change(func(d *stateData) { d.Checkpoints[name] = cp })
 }
 
-// Base returns the base record saved under key.
-func (m *MemoryState) Base(_ context.Context, key string) (Record, bool, error) {
+// Base returns the base record of a HighLevel record.
+func (m *MemoryState) Base(_ context.Context, kind Kind, remoteID string) (Record, bool, error) {
 	defer m.lock()()
-	r, ok := m.d.Bases[key]
+	r, ok := m.d.Bases[baseKey(kind, remoteID)]
 	r.Fields = maps.Clone(r.Fields)
 	return r, ok, nil
 }
 
-// SaveBase replaces the base record under key.
-func (m *MemoryState) SaveBase(_ context.Context, key string, r Record) error {
+// SaveBase replaces the base record of a HighLevel record.
+func (m *MemoryState) SaveBase(_ context.Context, kind Kind, remoteID string, r Record) error {
 	r.Fields, r.Tags = maps.Clone(r.Fields), append([]string(nil), r.Tags...)
-	return m.change(func(d *stateData) { d.Bases[key] = r })
+	return m.change(func(d *stateData) { d.Bases[baseKey(kind, remoteID)] = r })
 }
 
 // RemoteID returns the HighLevel ID linked to localID.
-func (m *MemoryState) RemoteID(_ context.Context, kind, localID string) (string, bool, error) {
+func (m *MemoryState) RemoteID(_ context.Context, kind Kind, localID string) (string, bool, error) {
 	defer m.lock()()
 	id, ok := m.d.Links[kind][localID]
 	return id, ok, nil
 }
 
 // LocalID returns the app ID linked to remoteID.
-func (m *MemoryState) LocalID(_ context.Context, kind, remoteID string) (string, bool, error) {
+func (m *MemoryState) LocalID(_ context.Context, kind Kind, remoteID string) (string, bool, error) {
 	defer m.lock()()
 	id, ok := m.d.reverse[kind][remoteID]
 	return id, ok, nil
@@ -213,7 +238,7 @@ func (m *MemoryState) LocalID(_ context.Context, kind, remoteID string) (string,
 // Link records that localID and remoteID are the same record, replacing an
 // earlier link of localID; a remoteID linked to another app ID is refused
 // (*LinkError).
-func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) error {
+func (m *MemoryState) Link(_ context.Context, kind Kind, localID, remoteID string) error {
 	if localID == "" || remoteID == "" {
 		return errors.New("ghlsync: Link needs both IDs")
 	}
@@ -226,8 +251,25 @@ func (m *MemoryState) Link(_ context.Context, kind, localID, remoteID string) er
 	})
 }
 
+// Linked returns up to limit app IDs linked to records of kind, in order,
+// after the ID after ("" from the start).
+func (m *MemoryState) Linked(_ context.Context, kind Kind, after string, limit int) ([]string, error) {
+	defer m.lock()()
+	var out []string
+	for id := range m.d.Links[kind] {
+		if id > after {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit:limit]
+	}
+	return out, nil
+}
+
 // Unlink forgets localID's link.
-func (m *MemoryState) Unlink(_ context.Context, kind, localID string) error {
+func (m *MemoryState) Unlink(_ context.Context, kind Kind, localID string) error {
 	return m.change(func(d *stateData) { d.unlink(kind, localID) })
 }
 
@@ -287,11 +329,14 @@ func OpenFileState(path string) (*FileState, error) {
 				if *m == nil {
 					*m = map[string]Record{}
 				}
-			case *map[string]map[string]string:
+			case *map[Kind]map[string]string:
 				if *m == nil {
-					*m = map[string]map[string]string{}
+					*m = map[Kind]map[string]string{}
 				}
 			}
+		}
+		if d.Outbox == nil {
+			d.Outbox = map[string]OutboxEntry{}
 		}
 		d.index()
 		f.d = d
@@ -374,6 +419,165 @@ func (f *FileState) write(d *stateData) error {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// EngineState is the State an Engine keeps: with the outbox of people
+// whose changes must reach HighLevel (durable, so a failed push survives a
+// restart) and the history of every change the engine applied. MemoryState
+// and FileState implement it.
+type EngineState interface {
+	State
+	// Enqueue records that the app's person id changed at at and must be
+	// synced. An entry already queued keeps its place and attempts and
+	// takes a new Seq, so that a sync that read the person before this
+	// change does not dequeue it.
+	Enqueue(ctx context.Context, id string, at time.Time) error
+	// Pending returns the entry of id, if one is queued.
+	Pending(ctx context.Context, id string) (e OutboxEntry, ok bool, err error)
+	// Due returns up to limit (0: all) entries whose Next has come, oldest
+	// Since first.
+	Due(ctx context.Context, now time.Time, limit int) ([]OutboxEntry, error)
+	// Dequeue removes the entry of id if its Seq is still seq (nothing
+	// otherwise, or when none).
+	Dequeue(ctx context.Context, id string, seq int64) error
+	// Retry puts the entry of id (made when none is queued) off until next,
+	// counting the attempt and keeping the error.
+	Retry(ctx context.Context, id string, next time.Time, lastErr string) error
+	// Queued returns how many entries wait.
+	Queued(ctx context.Context) (int, error)
+	// Linked returns up to limit app IDs linked to records of kind, in
+	// ascending order, after the ID after ("" from the start): the engine
+	// walks the linked people in rotation with it.
+	Linked(ctx context.Context, kind Kind, after string, limit int) ([]string, error)
+	// AppendHistory appends entries to the history.
+	AppendHistory(ctx context.Context, entries ...HistoryEntry) error
+	// History calls fn for each entry, oldest first, of the app's person
+	// ("" for all), until fn returns false.
+	History(ctx context.Context, person string, fn func(HistoryEntry) bool) error
+}
+
+// OutboxEntry is a person waiting in the outbox.
+type OutboxEntry struct {
+	ID       string    `json:"id"`       // the app's person
+	Since    time.Time `json:"since"`    // when it was first queued
+	Next     time.Time `json:"next"`     // not tried before
+	Seq      int64     `json:"seq"`      // changes with every Enqueue
+	Attempts int       `json:"attempts"` // failed so far
+	LastErr  string    `json:"lastErr,omitempty"`
+}
+
+// Enqueue records a change of id.
+func (m *MemoryState) Enqueue(_ context.Context, id string, at time.Time) error {
+	return m.change(func(d *stateData) {
+		d.OutboxSeq++
+		e, ok := d.Outbox[id]
+		if !ok {
+			e = OutboxEntry{ID: id, Since: at, Next: at}
+		}
+		e.Seq = d.OutboxSeq
+		d.Outbox[id] = e
+	})
+}
+
+// Pending returns id's entry.
+func (m *MemoryState) Pending(_ context.Context, id string) (OutboxEntry, bool, error) {
+	defer m.lock()()
+	e, ok := m.d.Outbox[id]
+	return e, ok, nil
+}
+
+// Due returns the entries due at now, oldest first.
+func (m *MemoryState) Due(_ context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
+	defer m.lock()()
+	var out []OutboxEntry
+	for _, e := range m.d.Outbox {
+		if !e.Next.After(now) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b OutboxEntry) int {
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Dequeue removes id's entry if its Seq is seq.
+func (m *MemoryState) Dequeue(_ context.Context, id string, seq int64) error {
+	m.mu.Lock()
+	e, ok := m.d.Outbox[id]
+	m.mu.Unlock()
+	if !ok || e.Seq != seq {
+		return nil
+	}
+	return m.change(func(d *stateData) {
+		if e, ok := d.Outbox[id]; ok && e.Seq == seq {
+			delete(d.Outbox, id)
+		}
+	})
+}
+
+// Retry puts id's entry off until next.
+func (m *MemoryState) Retry(_ context.Context, id string, next time.Time, lastErr string) error {
+	return m.change(func(d *stateData) {
+		e, ok := d.Outbox[id]
+		if !ok {
+			d.OutboxSeq++
+			e = OutboxEntry{ID: id, Since: next, Seq: d.OutboxSeq}
+		}
+		e.Next, e.LastErr = next, lastErr
+		e.Attempts++
+		d.Outbox[id] = e
+	})
+}
+
+// Queued returns how many entries wait.
+func (m *MemoryState) Queued(context.Context) (int, error) {
+	defer m.lock()()
+	return len(m.d.Outbox), nil
+}
+
+// MaxHistory is how many history entries a MemoryState (and so a
+// FileState) keeps: the oldest go first beyond it. ExportHistory them
+// regularly, or keep the state in a database, to keep them all.
+const MaxHistory = 20000
+
+// AppendHistory appends entries, dropping the oldest beyond MaxHistory.
+func (m *MemoryState) AppendHistory(_ context.Context, entries ...HistoryEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return m.change(func(d *stateData) {
+		h := append(d.History, entries...)
+		if over := len(h) - MaxHistory; over > 0 {
+			h = slices.Clone(h[over:])
+		}
+		d.History = h
+	})
+}
+
+// History calls fn for person's entries ("" for all), oldest first.
+func (m *MemoryState) History(_ context.Context, person string, fn func(HistoryEntry) bool) error {
+	m.mu.Lock()
+	if m.d == nil {
+		m.d = newStateData()
+	}
+	h := m.d.History[:len(m.d.History):len(m.d.History)] // appends never touch it
+	m.mu.Unlock()
+	for _, e := range h {
+		if person != "" && e.Person != person {
+			continue
+		}
+		if !fn(e) {
+			return nil
+		}
 	}
 	return nil
 }

@@ -16,7 +16,9 @@ import (
 type Event struct {
 	ContactID string
 	// Contact is the contact's state when the event was made (read by ID
-	// for a webhook, from the feed when polling); nil when Deleted.
+	// for a contact webhook, from the feed when polling); nil when Deleted,
+	// and when only Task* or Note* webhooks named the contact (it is not
+	// read for them: SyncContact reads it when it must).
 	Contact *ghl.Contact
 	// Deleted: the contact is gone (a ContactDelete webhook, confirmed by a
 	// read that answered 404).
@@ -26,6 +28,8 @@ type Event struct {
 	TasksChanged, NotesChanged bool
 	// Source is "webhook" or "poll".
 	Source string
+
+	contact bool // a hint: a contact webhook named it, so it is read
 }
 
 // Stream turns webhook deliveries and polling into one stream of contact
@@ -133,6 +137,8 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 		h.NotesChanged = true
 	case webhook.ContactDelete:
 		h.Deleted = true
+	default:
+		h.contact = true
 	}
 	return nil
 }
@@ -185,6 +191,11 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	slices.Sort(ids)
 	for _, id := range ids {
 		h := hints[id]
+		if !h.contact && !h.Deleted {
+			// Only its tasks or notes changed: flag the contact, unread.
+			out = append(out, Event{ContactID: id, TasksChanged: h.TasksChanged, NotesChanged: h.NotesChanged, Source: "webhook"})
+			continue
+		}
 		c, err := s.Feed.Client.Contacts.Get(ctx, id)
 		switch {
 		case errors.Is(err, ghl.ErrNotFound):
@@ -236,6 +247,17 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	s.mu.Unlock()
 	s.putBack(nil, orphans)
 	return out, nil
+}
+
+// quiet says no webhook came for the quiet period (or none ever came).
+func (s *Stream) quiet() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.Quiet
+	if q <= 0 {
+		q = time.Minute
+	}
+	return s.lastHook.IsZero() || s.now().Sub(s.lastHook) >= q
 }
 
 // orphanContact looks a task up across the location by its title: its
@@ -290,6 +312,7 @@ func (s *Stream) putBack(hints map[string]*Event, orphans map[string]orphanTask)
 			cur.TasksChanged = cur.TasksChanged || h.TasksChanged
 			cur.NotesChanged = cur.NotesChanged || h.NotesChanged
 			cur.Deleted = cur.Deleted || h.Deleted
+			cur.contact = cur.contact || h.contact
 		} else {
 			s.hints[id] = h
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/ghlkit/ghl"
 )
@@ -19,15 +21,25 @@ import (
 // the base and nothing is written again. A contact whose HighLevel side has
 // not moved and whose app side equals the base is not written either, so a
 // run with no changes on either side sends no write.
+//
+// SyncTasks and SyncNotes do the same for a contact's tasks and notes.
 type Syncer struct {
 	Client *ghl.Client
 	State  State
-	Merge  MergeOptions
+	// Merge decides conflicts. HighLevel's tasks and notes carry no update
+	// time, so under LastWriteWins their HighLevel side counts as older
+	// than any dated change of the app's: choose RemoteWins or LocalWins
+	// (or a Resolver per field) to decide otherwise.
+	Merge MergeOptions
 	// Key is how a new app record is matched or created (Ensure's options).
 	Key EnsureOptions
 	// Fields limits the sync to these fields (and "tags" when listed); nil
 	// syncs every field of the app's records.
 	Fields []string
+	// NewItemID names a task or note new in HighLevel for the app (default
+	// "ghl-" followed by its HighLevel ID). It must depend on its arguments
+	// alone, so an item pulled again after a crash keeps its app ID.
+	NewItemID func(kind Kind, remoteID string) string
 }
 
 // ContactResult is what SyncContact did to one contact.
@@ -50,8 +62,35 @@ type ContactResult struct {
 	// Stale says the contact given to SyncContact was older than what the
 	// sync last wrote or saw of it; it was read again instead of merged.
 	Stale bool
+	// Changes lists each field the sync changed, on which side, from what
+	// to what ("tags" as comma-separated sets), for a history.
+	Changes []FieldChange
 
 	commit func(context.Context) error
+}
+
+// FieldChange is one change a sync made on one side, for a history.
+type FieldChange struct {
+	Side Side // where it was made: Local (the app) or Remote (HighLevel)
+	// Item is a task's or note's app ID ("" for the contact itself).
+	Item string
+	// Field is the field changed; "" when the item was created, New then
+	// naming it (a task's title, a note's body).
+	Field    string
+	Old, New string
+}
+
+// changes lists what going from a to merged changes on side, for fields.
+func changes(side Side, from, to Record, fields []string) []FieldChange {
+	var out []FieldChange
+	for _, f := range fields {
+		if f == "tags" {
+			out = append(out, FieldChange{Side: side, Field: f, Old: strings.Join(NormalizeTags(from.Tags), ","), New: strings.Join(NormalizeTags(to.Tags), ",")})
+			continue
+		}
+		out = append(out, FieldChange{Side: side, Field: f, Old: from.Get(f), New: to.Get(f)})
+	}
+	return out
 }
 
 // Commit records the sync's own bookkeeping (the base both sides now hold,
@@ -73,9 +112,6 @@ func (r *ContactResult) Commit(ctx context.Context) error {
 // HighLevel. The app decides (mark inactive, unlink, recreate).
 var ErrRemoteDeleted = errors.New("ghlsync: the linked HighLevel contact was deleted")
 
-// contactBase is where a contact's base record is kept in the State.
-func contactBase(remoteID string) string { return "contact:" + remoteID }
-
 // SyncContact syncs one app record, identified by the app's ID. remote, when
 // non-nil, is HighLevel's state of the linked contact (from the change feed
 // or a webhook's read); otherwise it is read. A remote state older than what
@@ -90,14 +126,14 @@ func contactBase(remoteID string) string { return "contact:" + remoteID }
 // itself (Commit does nothing).
 func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, remote *ghl.Contact) (*ContactResult, error) {
 	local = s.only(local)
-	rid, linked, err := s.State.RemoteID(ctx, "contact", localID)
+	rid, linked, err := s.State.RemoteID(ctx, KindContact, localID)
 	if err != nil {
 		return nil, err
 	}
 	if !linked {
 		return s.create(ctx, localID, local)
 	}
-	base, hasBase, err := s.State.Base(ctx, contactBase(rid))
+	base, hasBase, err := s.State.Base(ctx, KindContact, rid)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +170,8 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 			m = Merge(base, local, remoteRec, s.Merge)
 		}
 	}
-	res := &ContactResult{RemoteID: rid, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Conflicts: m.Conflicts, Stale: stale}
+	res := &ContactResult{RemoteID: rid, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Conflicts: m.Conflicts, Stale: stale,
+		Changes: changes(Local, local, m.Merged, m.ToLocal)}
 	held := remoteRec // what HighLevel holds after this sync
 	if len(m.ToRemote) > 0 {
 		req, ok, cleared := UpdateRequest(remoteRec, m.Merged)
@@ -146,11 +183,13 @@ func (s *Syncer) SyncContact(ctx context.Context, localID string, local Record, 
 			}
 			res.Pushed = true
 			held = s.only(FromContact(*got))
+			pushed := slices.DeleteFunc(slices.Clone(m.ToRemote), func(f string) bool { return slices.Contains(cleared, f) })
+			res.Changes = append(res.Changes, changes(Remote, remoteRec, m.Merged, pushed)...)
 		}
 	}
 	next := baseAfter(m.Merged, held, res.Cleared)
 	if !base.Equal(next) || !base.UpdatedAt.Equal(next.UpdatedAt) {
-		save := func(ctx context.Context) error { return s.State.SaveBase(ctx, contactBase(rid), next) }
+		save := func(ctx context.Context) error { return s.State.SaveBase(ctx, KindContact, rid, next) }
 		if res.LocalChanged {
 			res.commit = save
 		} else if err := save(ctx); err != nil {
@@ -187,11 +226,11 @@ func (s *Syncer) create(ctx context.Context, localID string, local Record) (*Con
 	opts := s.Key
 	userClaim := opts.Claim
 	opts.Claim = func(ctx context.Context, c ghl.Contact) error {
-		if other, ok, err := s.State.LocalID(ctx, "contact", c.ID); err != nil {
+		if other, ok, err := s.State.LocalID(ctx, KindContact, c.ID); err != nil {
 			return err
 		} else if ok && other != localID {
 			k, _ := keyOf(req, s.Key)
-			return &LinkError{Kind: "contact", LocalID: localID, RemoteID: c.ID, LinkedTo: other, Key: k.name + " " + k.value}
+			return &LinkError{Kind: KindContact, LocalID: localID, RemoteID: c.ID, LinkedTo: other, Key: k.name + " " + k.value}
 		}
 		if userClaim != nil {
 			return userClaim(ctx, c)
@@ -211,11 +250,11 @@ func (s *Syncer) create(ctx context.Context, localID string, local Record) (*Con
 	out := &ContactResult{RemoteID: res.Contact.ID, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Created: true}
 	// The link is recorded at once (a crash before it would make the next
 	// run look the key up again, which finds this contact: no duplicate).
-	if err := s.State.Link(ctx, "contact", localID, res.Contact.ID); err != nil {
+	if err := s.State.Link(ctx, KindContact, localID, res.Contact.ID); err != nil {
 		return nil, err
 	}
 	next := baseAfter(m.Merged, remote, nil)
-	save := func(ctx context.Context) error { return s.State.SaveBase(ctx, contactBase(res.Contact.ID), next) }
+	save := func(ctx context.Context) error { return s.State.SaveBase(ctx, KindContact, res.Contact.ID, next) }
 	if out.LocalChanged {
 		out.commit = save
 	} else if err := save(ctx); err != nil {
@@ -250,17 +289,17 @@ func (r *PullResult) Commit(ctx context.Context) error {
 // adopting it again after a crash between the app's save and Commit finds
 // the same app record instead of making a second.
 func (s *Syncer) PullNew(ctx context.Context, localID string, c ghl.Contact) (*PullResult, error) {
-	if other, ok, err := s.State.LocalID(ctx, "contact", c.ID); err != nil {
+	if other, ok, err := s.State.LocalID(ctx, KindContact, c.ID); err != nil {
 		return nil, err
 	} else if ok && other != localID {
-		return nil, &LinkError{Kind: "contact", LocalID: localID, RemoteID: c.ID, LinkedTo: other}
+		return nil, &LinkError{Kind: KindContact, LocalID: localID, RemoteID: c.ID, LinkedTo: other}
 	}
 	rec := s.only(FromContact(c))
 	return &PullResult{Local: rec, commit: func(ctx context.Context) error {
-		if err := s.State.Link(ctx, "contact", localID, c.ID); err != nil {
+		if err := s.State.Link(ctx, KindContact, localID, c.ID); err != nil {
 			return err
 		}
-		return s.State.SaveBase(ctx, contactBase(c.ID), rec)
+		return s.State.SaveBase(ctx, KindContact, c.ID, rec)
 	}}, nil
 }
 

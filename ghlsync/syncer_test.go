@@ -43,11 +43,11 @@ func syncAll(t *testing.T, s *ghlsync.Syncer, app map[string]*appContact) (confl
 		conflicts += len(res.Conflicts)
 		a.rec = res.Local
 		require.NoError(t, res.Commit(ctx))
-		tr, err := ghlsync.SyncTasks(ctx, s.Client, s.State, res.RemoteID, a.tasks, ghlsync.AssocOptions{Merge: s.Merge})
+		tr, err := (&ghlsync.Syncer{Client: s.Client, State: s.State, Merge: s.Merge}).SyncTasks(ctx, res.RemoteID, a.tasks)
 		require.NoError(t, err)
 		a.tasks = tr.Items
 		require.NoError(t, tr.Commit(ctx))
-		nr, err := ghlsync.SyncNotes(ctx, s.Client, s.State, res.RemoteID, a.notes, ghlsync.AssocOptions{Merge: s.Merge})
+		nr, err := (&ghlsync.Syncer{Client: s.Client, State: s.State, Merge: s.Merge}).SyncNotes(ctx, res.RemoteID, a.notes)
 		require.NoError(t, err)
 		a.notes = nr.Items
 		require.NoError(t, nr.Commit(ctx))
@@ -86,7 +86,7 @@ func TestTwoWaySyncConverges(t *testing.T) {
 	conflicts := 0
 	for round := 1; round <= 3; round++ {
 		for id, a := range app {
-			rid, _, _ := s.State.RemoteID(ctx, "contact", id)
+			rid, _, _ := s.State.RemoteID(ctx, ghlsync.KindContact, id)
 			switch rng.IntN(6) {
 			case 0: // the app edits
 				a.rec = a.rec.Set(ghlsync.FieldCity, fmt.Sprint("App city ", round))
@@ -116,7 +116,7 @@ func TestTwoWaySyncConverges(t *testing.T) {
 
 	assert.Equal(t, n, srv.ContactCount(ghltest.DefaultLocationID), "no duplicate contact")
 	for id, a := range app {
-		rid, _, _ := s.State.RemoteID(ctx, "contact", id)
+		rid, _, _ := s.State.RemoteID(ctx, ghlsync.KindContact, id)
 		remote, err := c.Contacts.Get(ctx, rid)
 		require.NoError(t, err)
 		got := ghlsync.FromContact(*remote)
@@ -262,7 +262,7 @@ func TestCollidingKeysAreAConflictNotARelink(t *testing.T) {
 		assert.Equal(t, "p0", le.LinkedTo)
 		assert.Equal(t, r0.RemoteID, le.RemoteID)
 		assert.Equal(t, before, allWrites(srv), "nothing written")
-		rid, ok, _ := s.State.RemoteID(ctx, "contact", "p0")
+		rid, ok, _ := s.State.RemoteID(ctx, ghlsync.KindContact, "p0")
 		assert.True(t, ok && rid == r0.RemoteID, "p0 keeps its contact")
 		hl, _ := srv.Contact(ghltest.DefaultLocationID, r0.RemoteID)
 		assert.Equal(t, "P0", hl.FirstName, "p0's contact untouched")
@@ -270,7 +270,7 @@ func TestCollidingKeysAreAConflictNotARelink(t *testing.T) {
 
 	// From HighLevel's side: someone gives p1's contact the email of a
 	// person the app then creates.
-	r1, _, _ := s.State.RemoteID(ctx, "contact", "p1")
+	r1, _, _ := s.State.RemoteID(ctx, ghlsync.KindContact, "p1")
 	_, err := c.Contacts.Update(ctx, r1, ghl.UpdateContactRequest{Email: ghl.Ptr("p3@example.com")})
 	require.NoError(t, err)
 	p3 := person("P3", "p3@example.com")
@@ -376,10 +376,10 @@ func TestAContactIsNeverAdoptedTwice(t *testing.T) {
 	require.NoError(t, err)
 	pulled, err := s.PullNew(ctx, "ghl-"+theirs.ID, *theirs)
 	require.NoError(t, err)
-	_, linked, _ := s.State.LocalID(ctx, "contact", theirs.ID)
+	_, linked, _ := s.State.LocalID(ctx, ghlsync.KindContact, theirs.ID)
 	assert.False(t, linked, "not linked before the app saved it")
 	require.NoError(t, pulled.Commit(ctx))
-	local, linked, _ := s.State.LocalID(ctx, "contact", theirs.ID)
+	local, linked, _ := s.State.LocalID(ctx, ghlsync.KindContact, theirs.ID)
 	assert.True(t, linked)
 	assert.Equal(t, "ghl-"+theirs.ID, local)
 	_, err = s.PullNew(ctx, "other", *theirs)

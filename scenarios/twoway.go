@@ -94,7 +94,7 @@ func (w *twoWay) pump(ctx context.Context) error {
 		if ev.Deleted {
 			continue
 		}
-		id, ok, err := w.state.LocalID(ctx, "contact", ev.ContactID)
+		id, ok, err := w.state.LocalID(ctx, ghlsync.KindContact, ev.ContactID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -194,12 +194,12 @@ func (w *twoWay) pushResult(ctx context.Context, id string, remote *ghl.Contact,
 	var ns *ghlsync.AssocResult[ghlsync.Note]
 	var syncErr error
 	if tasks || slices.ContainsFunc(cp.tasks, func(t ghlsync.Task) bool { return t.RemoteID == "" }) {
-		if ts, err = ghlsync.SyncTasks(ctx, w.client, w.state, res.RemoteID, cp.tasks, ghlsync.AssocOptions{}); err != nil {
+		if ts, err = (&ghlsync.Syncer{Client: w.client, State: w.state}).SyncTasks(ctx, res.RemoteID, cp.tasks); err != nil {
 			syncErr = fmt.Errorf("%s tasks: %w", id, err) // ts holds what was done: it is saved below
 		}
 	}
 	if syncErr == nil && (notes || slices.ContainsFunc(cp.notes, func(n ghlsync.Note) bool { return n.RemoteID == "" })) {
-		if ns, err = ghlsync.SyncNotes(ctx, w.client, w.state, res.RemoteID, cp.notes, ghlsync.AssocOptions{}); err != nil {
+		if ns, err = (&ghlsync.Syncer{Client: w.client, State: w.state}).SyncNotes(ctx, res.RemoteID, cp.notes); err != nil {
 			syncErr = fmt.Errorf("%s notes: %w", id, err)
 		}
 	}
@@ -243,13 +243,13 @@ func (w *twoWay) handle(ctx context.Context, ev webhook.Event) error {
 	echo := false
 	switch e := ev.(type) {
 	case *webhook.ContactEvent:
-		base, ok, err := w.state.Base(ctx, "contact:"+e.ID)
+		base, ok, err := w.state.Base(ctx, ghlsync.KindContact, e.ID)
 		echo = e.Type != webhook.ContactDelete && err == nil && ok && w.restrict(ghlsync.FromContact(e.Contact)).Equal(base)
 	case *webhook.TaskEvent: // the creation of a task the app made and linked
-		_, linked, err := w.state.LocalID(ctx, "task", e.ID)
+		_, linked, err := w.state.LocalID(ctx, ghlsync.KindTask, e.ID)
 		echo = e.Type == "TaskCreate" && err == nil && linked
 	case *webhook.NoteEvent:
-		_, linked, err := w.state.LocalID(ctx, "note", e.ID)
+		_, linked, err := w.state.LocalID(ctx, ghlsync.KindNote, e.ID)
 		echo = e.Type == "NoteCreate" && err == nil && linked
 	}
 	if echo {
@@ -295,7 +295,7 @@ func (w *twoWay) conflictList() []ghlsync.Conflict {
 }
 
 func (w *twoWay) contactID(ctx context.Context, id string) (string, bool) {
-	rid, ok, _ := w.state.RemoteID(ctx, "contact", id)
+	rid, ok, _ := w.state.RemoteID(ctx, ghlsync.KindContact, id)
 	return rid, ok
 }
 

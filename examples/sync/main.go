@@ -257,7 +257,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 	remote := map[string]*ghl.Contact{}
 	var commits []committer // the sync's bookkeeping, recorded once the app file is saved
 	for _, ev := range events {
-		localID, known, err := e.syncer.State.LocalID(ctx, "contact", ev.ContactID)
+		localID, known, err := e.syncer.State.LocalID(ctx, ghlsync.KindContact, ev.ContactID)
 		if err != nil {
 			return err
 		}
@@ -316,13 +316,13 @@ func (e *env) cycle(ctx context.Context, n int) error {
 			s.conflicts = append(s.conflicts, fmt.Sprintf("%s %s: app %q, HighLevel %q -> %q (%s)", id, c.Field, c.Local, c.Remote, c.Value, c.Rule))
 		}
 		commits = append(commits, res)
-		tr, err := ghlsync.SyncTasks(ctx, e.client, e.syncer.State, res.RemoteID, p.Tasks, ghlsync.AssocOptions{})
+		tr, err := (&ghlsync.Syncer{Client: e.client, State: e.syncer.State}).SyncTasks(ctx, res.RemoteID, p.Tasks)
 		p.Tasks = tr.Items // also on an error: what was pulled is kept
 		commits = append(commits, tr)
 		if err != nil {
 			return e.finish(commits, err)
 		}
-		nr, err := ghlsync.SyncNotes(ctx, e.client, e.syncer.State, res.RemoteID, p.Notes, ghlsync.AssocOptions{})
+		nr, err := (&ghlsync.Syncer{Client: e.client, State: e.syncer.State}).SyncNotes(ctx, res.RemoteID, p.Notes)
 		p.Notes = nr.Items
 		commits = append(commits, nr)
 		if err != nil {
@@ -353,7 +353,7 @@ func (e *env) cycle(ctx context.Context, n int) error {
 // pulled in as a new person as well.
 func (e *env) pending(ctx context.Context, c *ghl.Contact) bool {
 	for id, p := range e.app.People {
-		if _, linked, _ := e.syncer.State.RemoteID(ctx, "contact", id); !linked && p.Email != "" && p.Email == c.EmailLowerCase {
+		if _, linked, _ := e.syncer.State.RemoteID(ctx, ghlsync.KindContact, id); !linked && p.Email != "" && p.Email == c.EmailLowerCase {
 			return true
 		}
 	}
@@ -364,7 +364,7 @@ func (e *env) pending(ctx context.Context, c *ghl.Contact) bool {
 // users would.
 func (e *env) changeBothSides(ctx context.Context) error {
 	id := func(local string) string {
-		rid, _, _ := e.syncer.State.RemoteID(ctx, "contact", local)
+		rid, _, _ := e.syncer.State.RemoteID(ctx, ghlsync.KindContact, local)
 		return rid
 	}
 	fmt.Fprintln(e.out, "\nMeanwhile: Ada moves to Paris in the app; Grace is renamed in HighLevel; both sides change Alan's city;")
