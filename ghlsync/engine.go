@@ -164,6 +164,9 @@ type EngineOptions struct {
 	// Quiet is how long without a webhook before the engine polls the
 	// change feed (default 1 minute).
 	Quiet time.Duration
+	// PollEvery is how often the engine polls the change feed even while
+	// webhooks flow, for a delivery HighLevel lost (default 15 minutes).
+	PollEvery time.Duration
 	// NewLocalID names a contact made in HighLevel for the app (default
 	// "ghl-" and its ID). It must depend on the contact alone, so a person
 	// adopted twice (a crash between the app's save and the engine's
@@ -289,7 +292,7 @@ func NewEngine(client *ghl.Client, app App, opts EngineOptions) (*Engine, error)
 	if err != nil {
 		return nil, err
 	}
-	e.stream = &Stream{Feed: &Feed{Client: client}, Quiet: opts.Quiet, Now: opts.Now, Checkpoint: cp}
+	e.stream = &Stream{Feed: &Feed{Client: client}, Quiet: opts.Quiet, PollEvery: opts.PollEvery, Now: opts.Now, Checkpoint: cp}
 	b, err := opts.State.Checkpoint(ctx, cpRun)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -181,11 +182,18 @@ type world struct {
 	noteEdits  map[string][]int            // the app's note LocalID → seqs of the app's edits
 	hlEdit     map[string]write            // text a person wrote into a note in HighLevel → the note's ID (value) and seq
 	log        []string
+
+	// Engine mode: the world's app is wired to a ghlsync.Engine instead.
+	engine   *ghlsync.Engine
+	useMarks bool     // the app reports changes through App.Changed, not Engine.Changed
+	changes  []string // the app's change log, for App.Changed
+	crashAt  int      // the app call (counting down) at which the process dies
+	touched  map[string]bool
 }
 
-func newWorld(t testing.TB, seed uint64) *world {
+func newWorld(t testing.TB, seed uint64, engine bool) *world {
 	lag, hooks := settings(seed)
-	w := &world{seed: seed, ctx: context.Background(), clk: ghltest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
+	w := &world{seed: seed, useMarks: engine && seed%2 == 1, touched: map[string]bool{}, ctx: context.Background(), clk: ghltest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
 		state: ghlsync.NewMemoryState(), people: map[string]*appPerson{}, appWrites: map[string]map[string]write{},
 		hlWrites: map[string]map[string]write{}, syncPoints: map[string][]int{}, collided: map[string]bool{},
 		deleted: map[string]bool{}, created: map[string]map[string]bool{}, removed: map[string]bool{},
@@ -221,14 +229,20 @@ func newWorld(t testing.TB, seed uint64) *world {
 	}
 	w.fields = []string{ghlsync.FieldFirstName, ghlsync.FieldLastName, ghlsync.FieldEmail, ghlsync.FieldCity, score,
 		"dndSettings.SMS", "dndSettings.Email", ghlsync.FieldPostalCode, "tags"}
+	if engine {
+		w.engine = &ghlsync.Engine{} // restart makes the real one
+	}
 	w.restart()
 	if hooks {
 		v, err := w.srv.WebhookVerifier(webhook.WithClock(w.clk.Now))
 		must(t, err)
 		w.recv = httptest.NewServer(webhook.NewHandler(v, func(ctx context.Context, ev webhook.Event) error {
 			w.mu.Lock()
-			st := w.stream
+			st, eng := w.stream, w.engine
 			w.mu.Unlock()
+			if eng != nil {
+				return eng.Handle(ctx, ev)
+			}
 			return st.Handle(ctx, ev)
 		}))
 		t.Cleanup(w.recv.Close)
@@ -254,6 +268,18 @@ func (w *world) logf(format string, args ...any) {
 // restart builds the sync's objects anew from the saved state, as a new
 // process would: the Stream's order guard is empty.
 func (w *world) restart() {
+	if w.engine != nil {
+		eng, err := ghlsync.NewEngine(w.app, simApp{w}, ghlsync.EngineOptions{State: w.state, Fields: w.fields,
+			Merge: ghlsync.MergeOptions{Policy: ghlsync.LastWriteWins}, Key: ghlsync.EnsureOptions{By: ghlsync.ByEmail, Probes: []time.Duration{0}},
+			Quiet: quiet, Now: w.clk.Now, MinBackoff: time.Second, MaxBackoff: 8 * time.Second, SweepEvery: time.Minute})
+		if err != nil {
+			panic(err)
+		}
+		w.mu.Lock()
+		w.engine = eng
+		w.mu.Unlock()
+		return
+	}
 	cp, _ := w.state.Checkpoint(w.ctx, "feed")
 	w.mu.Lock()
 	w.stream = &ghlsync.Stream{Feed: &ghlsync.Feed{Client: w.app}, Quiet: quiet, Now: w.clk.Now, Checkpoint: cp}
@@ -313,6 +339,7 @@ func (w *world) newPerson(email string) string {
 	for _, f := range []string{ghlsync.FieldFirstName, ghlsync.FieldEmail} {
 		w.noteWrite(w.appWrites, id, f, rec.Get(f), true)
 	}
+	w.appChanged(id)
 	return id
 }
 
@@ -356,7 +383,11 @@ func (w *world) run(ops []simOp) []string {
 	w.logf("settle")
 	w.srv.ClearFaults()
 	w.srv.ResumeWebhooks()
-	for range 8 {
+	settle := 8
+	if w.engine != nil {
+		settle += 2*len(w.people) + 2 // notes without webhooks come one person every other cycle
+	}
+	for range settle {
 		w.clk.Advance(2 * quiet)
 		w.cycle()
 	}
@@ -407,6 +438,7 @@ func (w *world) step(o simOp) {
 		p.rec.UpdatedAt = w.clk.Now()
 		w.noteWrite(w.appWrites, id, f, v, true)
 		w.logf("app %s %s=%q", id, f, v)
+		w.appChanged(id)
 	case opAppTag:
 		if len(live) == 0 {
 			return
@@ -426,6 +458,7 @@ func (w *world) step(o simOp) {
 		}
 		p.rec.UpdatedAt = w.clk.Now()
 		w.logf("app %s tags %v", id, p.rec.Tags)
+		w.appChanged(id)
 	case opAppNewPerson:
 		w.logf("app new %s", w.newPerson(""))
 	case opAppCollide:
@@ -446,12 +479,14 @@ func (w *world) step(o simOp) {
 				DueDate: time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC).Add(time.Duration(o.c%100) * time.Hour), UpdatedAt: w.clk.Now()})
 			w.noteCreated(id, title)
 			w.logf("app %s task %s", id, title)
+			w.appChanged(id)
 			return
 		}
 		k := o.c % len(p.tasks)
 		p.tasks[k].Completed, p.tasks[k].UpdatedAt = !p.tasks[k].Completed, w.clk.Now()
 		w.noteDone(p.tasks[k].Title, p.tasks[k].Completed, true)
 		w.logf("app %s task %s completed=%v", id, p.tasks[k].Title, p.tasks[k].Completed)
+		w.appChanged(id)
 	case opAppNote:
 		if len(live) == 0 {
 			return
@@ -464,6 +499,7 @@ func (w *world) step(o simOp) {
 			w.noteCreated(id, body)
 			w.itemOf[body] = p.notes[len(p.notes)-1].LocalID
 			w.logf("app %s note %s", id, body)
+			w.appChanged(id)
 			return
 		}
 		k := o.c % len(p.notes)
@@ -473,6 +509,7 @@ func (w *world) step(o simOp) {
 		w.noteCreated(id, body)
 		w.itemOf[body] = p.notes[k].LocalID
 		w.logf("app %s note %d edited %s", id, k, body)
+		w.appChanged(id)
 	case opHumanEdit:
 		if len(contacts) == 0 {
 			return
@@ -669,6 +706,9 @@ func (w *world) step(o simOp) {
 		w.restart()
 		w.logf("restart")
 	case opCrash:
+		if w.engine != nil {
+			w.crashAt = 1 + o.b%6
+		}
 		w.crashing = true
 		w.logf("crash during the next cycle")
 		w.cycle()
@@ -681,6 +721,10 @@ func (w *world) step(o simOp) {
 // commits it. A crashing cycle drops one person's results unsaved and
 // restarts.
 func (w *world) cycle() {
+	if w.engine != nil {
+		w.engineCycle()
+		return
+	}
 	ctx := w.ctx
 	w.mu.Lock()
 	stream, syncer := w.stream, w.syncer
@@ -808,6 +852,9 @@ func dropDeleted[T any](items []T, gone []string, local func(T) string) []T {
 // check returns the invariants broken once the world has settled.
 func (w *world) check() []string {
 	ctx := w.ctx
+	if w.engine != nil {
+		w.collisions()
+	}
 	var broken []string
 	fail := func(format string, args ...any) { broken = append(broken, fmt.Sprintf(format, args...)) }
 	contacts := w.contacts()
@@ -1062,7 +1109,7 @@ func (w *world) syncedBetween(lid string, from, to int) bool {
 
 // runSeed runs a seed's schedule (only the steps keep names, when set)
 // and returns what broke, with the world's log.
-func runSeed(t testing.TB, seed uint64, keep []int) ([]string, []string) {
+func runSeed(t testing.TB, seed uint64, keep []int, engine bool) ([]string, []string) {
 	ops := schedule(seed)
 	if keep != nil {
 		var kept []simOp
@@ -1071,14 +1118,14 @@ func runSeed(t testing.TB, seed uint64, keep []int) ([]string, []string) {
 		}
 		ops = kept
 	}
-	w := newWorld(t, seed)
+	w := newWorld(t, seed, engine)
 	broken := w.run(ops)
 	return broken, w.log
 }
 
 // shrink removes steps from a failing schedule while it still fails, and
 // returns the indices of the steps left.
-func shrink(t testing.TB, seed uint64, budget int) []int {
+func shrink(t testing.TB, seed uint64, budget int, engine bool) []int {
 	keep := make([]int, simSteps)
 	for i := range keep {
 		keep[i] = i
@@ -1087,7 +1134,7 @@ func shrink(t testing.TB, seed uint64, budget int) []int {
 		for i := 0; i < len(keep) && budget > 0; {
 			try := append(slices.Clone(keep[:i]), keep[min(i+chunk, len(keep)):]...)
 			budget--
-			if broken, _ := runSeed(t, seed, try); len(broken) > 0 {
+			if broken, _ := runSeed(t, seed, try, engine); len(broken) > 0 {
 				keep = try
 				continue
 			}
@@ -1098,10 +1145,19 @@ func shrink(t testing.TB, seed uint64, budget int) []int {
 }
 
 // TestSimulation runs seeds 1..GHL_SIM_SEEDS (100 by default; 500 with
-// GHL_TEST_LONG=1; 20 under the race detector), or the one GHL_SIM_SEED
-// names (with GHL_SIM_KEEP, only those steps). A failing seed is shrunk
-// and printed with the command that replays it.
-func TestSimulation(t *testing.T) {
+// GHL_TEST_LONG=1; 20 under the race detector) over the parts wired as
+// documented, or the one GHL_SIM_SEED names (with GHL_SIM_KEEP, only those
+// steps). A failing seed is shrunk and printed with the command that
+// replays it.
+func TestSimulation(t *testing.T) { simulate(t, "TestSimulation", false) }
+
+// TestEngineSimulation runs the same schedules over an Engine: the app
+// tells it of its changes (Engine.Changed, or App.Changed on odd seeds),
+// webhooks reach Engine.Handle, and a crash kills the process at a random
+// app call mid-cycle (the engine restarts on its saved state and outbox).
+func TestEngineSimulation(t *testing.T) { simulate(t, "TestEngineSimulation", true) }
+
+func simulate(t *testing.T, name string, engine bool) {
 	if v := os.Getenv("GHL_SIM_SEED"); v != "" {
 		seed, err := strconv.ParseUint(v, 10, 64)
 		must(t, err)
@@ -1113,7 +1169,7 @@ func TestSimulation(t *testing.T) {
 				keep = append(keep, i)
 			}
 		}
-		broken, log := runSeed(t, seed, keep)
+		broken, log := runSeed(t, seed, keep, engine)
 		t.Log("schedule:\n" + strings.Join(log, "\n"))
 		if len(broken) > 0 {
 			t.Fatalf("seed %d broke:\n  %s", seed, strings.Join(broken, "\n  "))
@@ -1139,7 +1195,7 @@ func TestSimulation(t *testing.T) {
 		seed++
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			t.Parallel()
-			broken, _ := runSeed(t, seed, nil)
+			broken, _ := runSeed(t, seed, nil, engine)
 			if len(broken) == 0 {
 				return
 			}
@@ -1147,20 +1203,154 @@ func TestSimulation(t *testing.T) {
 			failed = append(failed, seed)
 			first := len(failed) == 1
 			mu.Unlock()
-			msg := fmt.Sprintf("seed %d broke:\n  %s\nreplay: GHL_SIM_SEED=%d go test ./ghlsync -run 'TestSimulation$' -v", seed, strings.Join(broken, "\n  "), seed)
+			msg := fmt.Sprintf("seed %d broke:\n  %s\nreplay: GHL_SIM_SEED=%d go test ./ghlsync -run '%s$' -v", seed, strings.Join(broken, "\n  "), seed, name)
 			if first { // shrink one failing seed: the rest are likely the same defect
-				keep := shrink(t, seed, 120)
+				keep := shrink(t, seed, 120, engine)
 				ks := make([]string, len(keep))
 				for i, k := range keep {
 					ks[i] = strconv.Itoa(k)
 				}
-				msg += fmt.Sprintf("\nshrunk to %d steps: GHL_SIM_SEED=%d GHL_SIM_KEEP=%s go test ./ghlsync -run 'TestSimulation$' -v", len(keep), seed, strings.Join(ks, ","))
+				msg += fmt.Sprintf("\nshrunk to %d steps: GHL_SIM_SEED=%d GHL_SIM_KEEP=%s go test ./ghlsync -run '%s$' -v", len(keep), seed, strings.Join(ks, ","), name)
 			}
 			t.Error(msg)
 		})
 	}
 	t.Cleanup(func() {
-		t.Logf("simulation: %d seeds in %s, %d failed %v; %d stale snapshots read again", seeds, time.Since(start).Round(time.Millisecond),
+		t.Logf("%s: %d seeds in %s, %d failed %v; %d stale snapshots read again", name, seeds, time.Since(start).Round(time.Millisecond),
 			len(failed), failed, staleSeen.Load())
 	})
+}
+
+// appChanged tells the sync the app changed a person, as the app does:
+// through Engine.Changed, or in its change log for App.Changed.
+func (w *world) appChanged(id string) {
+	if w.engine == nil {
+		return // the parts' loop syncs everyone every cycle
+	}
+	if w.useMarks {
+		w.changes = append(w.changes, id)
+		return
+	}
+	if err := w.engine.Changed(w.ctx, id); err != nil {
+		panic(err)
+	}
+}
+
+// simCrash is the panic that kills the simulated process mid-cycle.
+type simCrash struct{}
+
+// appCall counts down to a crash.
+func (w *world) appCall() {
+	if w.crashAt > 0 {
+		if w.crashAt--; w.crashAt == 0 {
+			panic(simCrash{})
+		}
+	}
+}
+
+// simApp is the world's app database as the engine sees it.
+type simApp struct{ w *world }
+
+func (a simApp) Person(_ context.Context, id string) (ghlsync.Person, bool, error) {
+	w := a.w
+	w.appCall()
+	p := w.people[id]
+	if p == nil {
+		return ghlsync.Person{}, false, nil
+	}
+	w.touched[id] = true
+	rec := p.rec
+	rec.Fields, rec.Tags = maps.Clone(rec.Fields), slices.Clone(rec.Tags)
+	return ghlsync.Person{ID: id, Record: rec, Tasks: slices.Clone(p.tasks), Notes: slices.Clone(p.notes), Inactive: p.inactive}, true, nil
+}
+
+func (a simApp) SavePerson(_ context.Context, p ghlsync.Person) error {
+	w := a.w
+	w.appCall()
+	cur := w.people[p.ID]
+	if cur == nil {
+		cur = &appPerson{}
+		w.people[p.ID] = cur
+	}
+	cur.rec, cur.tasks, cur.notes = p.Record, p.Tasks, p.Notes
+	return nil
+}
+
+func (a simApp) MarkInactive(_ context.Context, id string) error {
+	w := a.w
+	w.appCall()
+	if p := w.people[id]; p != nil {
+		p.inactive = true
+	}
+	return nil
+}
+
+func (a simApp) Changed(_ context.Context, mark string) ([]string, string, error) {
+	w := a.w
+	w.appCall()
+	if !w.useMarks {
+		return nil, mark, nil
+	}
+	from, _ := strconv.Atoi(mark)
+	return slices.Clone(w.changes[min(from, len(w.changes)):]), strconv.Itoa(len(w.changes)), nil
+}
+
+// engineCycle runs one engine cycle; a crash kills it mid-way (the
+// engine's memory is lost, its state and the app's database stay) and the
+// process restarts.
+func (w *world) engineCycle() {
+	_ = w.srv.WaitWebhooks(w.ctx)
+	clear(w.touched)
+	var sum *ghlsync.RunSummary
+	var err error
+	crashed := func() (crashed bool) {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(simCrash); !ok {
+					panic(r)
+				}
+				crashed = true
+			}
+		}()
+		sum, err = w.engine.RunOnce(w.ctx)
+		return false
+	}()
+	w.crashAt, w.crashing = 0, false
+	if crashed {
+		w.logf("crash mid-cycle; restart")
+		w.restart()
+		return
+	}
+	if err != nil {
+		w.logf("cycle: %v", err)
+	}
+	failed := map[string]bool{}
+	h, _ := w.engine.History(w.ctx, "")
+	for _, e := range h {
+		if e.Run == sum.Run {
+			w.logf("history: %s", e)
+			if e.Action == ghlsync.ActionFailed {
+				failed[e.Person] = true
+			}
+		}
+	}
+	for id := range w.touched {
+		if !failed[id] {
+			w.syncPoints[id] = append(w.syncPoints[id], w.seq)
+			w.itemSyncs[id] = append(w.itemSyncs[id], w.seq)
+		}
+	}
+}
+
+// collisions marks the people the engine refused for a key another
+// person's contact holds (engine mode).
+func (w *world) collisions() {
+	h, _ := w.engine.History(w.ctx, "")
+	for _, e := range h {
+		if e.Action == ghlsync.ActionConflict && e.Rule == "one contact per key" {
+			if _, linked, _ := w.state.RemoteID(w.ctx, ghlsync.KindContact, e.Person); !linked {
+				w.collided[e.Person] = true
+			}
+		}
+	}
 }

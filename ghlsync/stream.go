@@ -39,7 +39,8 @@ type Event struct {
 // contact's dateUpdated is newer than the last one emitted for it (or equal
 // with different content), so an older state never follows a newer one and
 // duplicates are dropped; when no webhook has arrived for Quiet, Next also
-// polls the Feed, so changes keep flowing while deliveries stop. Deletions
+// polls the Feed, so changes keep flowing while deliveries stop (and
+// every PollEvery even while they flow, for a delivery that was lost). Deletions
 // come from ContactDelete webhooks confirmed by a 404 (use Sweep where only
 // polling is possible).
 //
@@ -65,11 +66,17 @@ type Stream struct {
 	// Now is the clock the quiet period is measured on (nil: time.Now);
 	// tests pass a settable one (ghltest.Clock) instead of waiting.
 	Now func() time.Time
+	// PollEvery is how often Next polls the feed even while webhooks flow,
+	// to catch a delivery HighLevel lost (default 15 minutes; negative:
+	// only when quiet). The first Next always polls: hints received before
+	// a restart are gone.
+	PollEvery time.Duration
 
 	mu       gosync.Mutex
 	hints    map[string]*Event
 	orphans  map[string]orphanTask // task ID → a task delivery that named no contact
 	lastHook time.Time
+	lastPoll time.Time
 	emitted  map[string]emittedVersion
 }
 
@@ -143,9 +150,10 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 	return nil
 }
 
-// Next returns the changes since the last call: the contacts named by
-// webhooks (read now), and, when webhooks have been quiet, the feed's. It
-// returns events or an error, never both (see Stream).
+// Next returns the changes since the last call, one event per contact: the
+// contacts named by webhooks (read now), and, when webhooks have been
+// quiet, the feed's. It returns events or an error, never both (see
+// Stream).
 func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	s.mu.Lock()
 	hints, orphans := s.hints, s.orphans
@@ -154,7 +162,12 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	if quiet <= 0 && !s.lastHook.IsZero() {
 		quiet = time.Minute
 	}
-	poll := s.now().Sub(s.lastHook) >= quiet
+	every := s.PollEvery
+	if every == 0 {
+		every = 15 * time.Minute
+	}
+	now := s.now()
+	poll := now.Sub(s.lastHook) >= quiet || s.lastPoll.IsZero() || every > 0 && now.Sub(s.lastPoll) >= every
 	s.mu.Unlock()
 	if hints == nil {
 		hints = map[string]*Event{}
@@ -222,9 +235,16 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 			}
 			last, n = ch, n+1
 			c := ch.Contact
-			if s.fresh(&c, guard) {
-				out = append(out, Event{ContactID: c.ID, Contact: &c, Source: "poll"})
+			if !s.fresh(&c, guard) {
+				continue
 			}
+			if i := slices.IndexFunc(out, func(e Event) bool { return e.ContactID == c.ID }); i >= 0 {
+				// One event per contact: a webhook's, which may carry no
+				// contact (a task or note hint), takes the feed's newer one.
+				out[i].Contact = &c
+				continue
+			}
+			out = append(out, Event{ContactID: c.ID, Contact: &c, Source: "poll"})
 		}
 		if n > 0 {
 			cp = last.Checkpoint()
@@ -244,6 +264,9 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 		}
 	}
 	s.Checkpoint = cp
+	if poll {
+		s.lastPoll = now
+	}
 	s.mu.Unlock()
 	s.putBack(nil, orphans)
 	return out, nil

@@ -190,3 +190,62 @@ func TestTaskDeliveryWithoutAContact(t *testing.T) {
 	assert.Equal(t, ct.ID, evs[0].ContactID)
 	assert.True(t, evs[0].TasksChanged)
 }
+
+// TestStreamOneEventPerContact: a note webhook names a contact whose
+// fields also changed, and the feed (webhooks quiet) shows the change: one
+// event carries both, so a caller that syncs each contact once per Next
+// sees the fields and the notes together.
+func TestStreamOneEventPerContact(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	a, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com")})
+	require.NoError(t, err)
+	clk := ghltest.NewClock(time.Now())
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Minute, Now: clk.Now}
+	_, err = st.Next(ctx)
+	require.NoError(t, err)
+
+	_, err = c.Contacts.Update(ctx, a.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Oslo")})
+	require.NoError(t, err)
+	require.NoError(t, st.Handle(ctx, &webhook.NoteEvent{Note: ghl.Note{ContactID: a.ID}}))
+	clk.Advance(2 * time.Minute) // quiet: the feed is polled too
+	evs, err := st.Next(ctx)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.True(t, evs[0].NotesChanged)
+	require.NotNil(t, evs[0].Contact, "the feed's state of the contact")
+	assert.Equal(t, "Oslo", evs[0].Contact.City)
+}
+
+// TestStreamPollsWhileWebhooksFlow: webhooks never stop, one delivery is
+// lost: its change still arrives, by the poll every PollEvery.
+func TestStreamPollsWhileWebhooksFlow(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	c := fastClient(t, srv)
+	a, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@example.com")})
+	require.NoError(t, err)
+	b, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("b@example.com")})
+	require.NoError(t, err)
+	clk := ghltest.NewClock(time.Now())
+	st := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: c}, Quiet: time.Minute, PollEvery: 5 * time.Minute, Now: clk.Now}
+	_, err = st.Next(ctx)
+	require.NoError(t, err)
+	_, err = c.Contacts.Update(ctx, a.ID, ghl.UpdateContactRequest{City: ghl.Ptr("Oslo")}) // its delivery is lost
+	require.NoError(t, err)
+	seenAt := time.Duration(-1)
+	for step := range 12 { // b's webhooks every 30 s: never quiet
+		clk.Advance(30 * time.Second)
+		require.NoError(t, st.Handle(ctx, contactEvent(webhook.ContactUpdate, b.ID)))
+		evs, err := st.Next(ctx)
+		require.NoError(t, err)
+		for _, ev := range evs {
+			if ev.ContactID == a.ID && seenAt < 0 {
+				seenAt = time.Duration(step+1) * 30 * time.Second
+				assert.Equal(t, "Oslo", ev.Contact.City)
+			}
+		}
+	}
+	assert.Equal(t, 5*time.Minute, seenAt, "the change arrives with the first poll due")
+}
