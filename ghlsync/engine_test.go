@@ -114,7 +114,7 @@ func (a *memApp) ids() []string {
 // engineEnv is an app, HighLevel (ghltest on a settable clock) with
 // someone working in it, and an engine between them.
 type engineEnv struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clk   *ghltest.Clock
 	srv   *ghltest.Server
@@ -127,7 +127,7 @@ type engineEnv struct {
 	eng   *ghlsync.Engine
 }
 
-func newEngineEnv(t *testing.T, hooks bool, opts ghlsync.EngineOptions, srvOpts ...ghltest.Option) *engineEnv {
+func newEngineEnv(t testing.TB, hooks bool, opts ghlsync.EngineOptions, srvOpts ...ghltest.Option) *engineEnv {
 	t.Helper()
 	env := &engineEnv{t: t, ctx: context.Background(), clk: ghltest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
 		app: newMemApp(), state: ghlsync.NewMemoryState()}
@@ -633,4 +633,154 @@ func TestNewEngineRefusesBadOptions(t *testing.T) {
 	eng, err := ghlsync.NewEngine(c, newMemApp(), ghlsync.EngineOptions{})
 	require.NoError(t, err)
 	assert.ErrorContains(t, eng.Changed(context.Background(), ""), "id")
+}
+
+// benchEnv is an engine in step with n people made in HighLevel (seeded,
+// then adopted), each with a task and a note.
+func benchEnv(b *testing.B, n int, hooks bool) *engineEnv {
+	b.Helper()
+	env := newEngineEnv(b, hooks, ghlsync.EngineOptions{})
+	ids := env.srv.Seed(ghltest.DefaultLocationID, n)
+	due := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	for _, id := range ids {
+		_, err := env.user.Tasks.Create(env.ctx, id, ghl.CreateTaskRequest{Title: "Call back", DueDate: due})
+		require.NoError(b, err)
+		_, err = env.user.Notes.Create(env.ctx, id, ghl.CreateNoteRequest{Body: "Imported"})
+		require.NoError(b, err)
+	}
+	sum := env.cycle()
+	require.Equal(b, n, sum.Adopted)
+	env.clk.Advance(2 * time.Minute)
+	env.cycle()
+	return env
+}
+
+// BenchmarkEngineIdleCycle: one cycle with nothing to do (webhooks quiet,
+// so the feed is polled), at 100, 1,000 and 10,000 people: requests per
+// cycle (the goal: flat, at most 2) and time, against the baseline of the
+// parts wired as a loop over every person (SyncContact, SyncTasks,
+// SyncNotes: three reads a person). ns/op includes ghltest answering the
+// searches over the whole location, as HighLevel does on its side.
+func BenchmarkEngineIdleCycle(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			env := benchEnv(b, n, false)
+			b.Run("engine", func(b *testing.B) {
+				before := env.engineRequests()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					env.clk.Advance(2 * time.Minute)
+					sum, err := env.eng.RunOnce(env.ctx)
+					if err != nil || sum.Pushed+sum.Pulled+sum.Items != 0 {
+						b.Fatalf("not idle: %+v %v", sum, err)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(env.engineRequests()-before)/float64(b.N), "requests/cycle")
+			})
+			b.Run("parts-loop", func(b *testing.B) {
+				s := env.eng.Syncer()
+				before := env.engineRequests()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					for _, id := range env.app.ids() {
+						p := env.app.get(id)
+						res, err := s.SyncContact(env.ctx, id, p.Record, nil)
+						require.NoError(b, err)
+						_, err = s.SyncTasks(env.ctx, res.RemoteID, p.Tasks)
+						require.NoError(b, err)
+						_, err = s.SyncNotes(env.ctx, res.RemoteID, p.Notes)
+						require.NoError(b, err)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(env.engineRequests()-before)/float64(b.N), "requests/cycle")
+			})
+		})
+	}
+}
+
+// BenchmarkEngineChange: one person changed on one side (a field, a tag, a
+// task, a note; in the app, or in HighLevel with webhooks flowing: a field,
+// a tag, a task added, a note edited), then
+// one cycle, among 100 people: the requests that concern the person
+// (requests/change; the goal is at most 2: a read and a write) and all the
+// cycle's requests (requests/cycle, with the task round every cycle).
+func BenchmarkEngineChange(b *testing.B) {
+	type change func(env *engineEnv, lid, rid string, i int)
+	appEdit := func(f func(p *ghlsync.Person, i int)) change {
+		return func(env *engineEnv, lid, _ string, i int) {
+			env.app.edit(lid, func(p *ghlsync.Person) { f(p, i); p.Record.UpdatedAt = env.clk.Now() })
+			require.NoError(b, env.eng.Changed(env.ctx, lid))
+		}
+	}
+	cases := []struct {
+		name string
+		do   change
+	}{
+		{"app/field", appEdit(func(p *ghlsync.Person, i int) { p.Record = p.Record.Set(ghlsync.FieldCity, fmt.Sprint("City ", i)) })},
+		{"app/tag", appEdit(func(p *ghlsync.Person, i int) { p.Record.Tags = []string{fmt.Sprint("tag-", i)} })},
+		{"app/task", appEdit(func(p *ghlsync.Person, i int) {
+			p.Tasks[0].Title, p.Tasks[0].UpdatedAt = fmt.Sprint("Call back ", i), time.Now()
+		})},
+		{"app/note", appEdit(func(p *ghlsync.Person, i int) { p.Notes[0].Body, p.Notes[0].UpdatedAt = fmt.Sprint("Note ", i), time.Now() })},
+		{"highlevel/field", func(env *engineEnv, _, rid string, i int) {
+			_, err := env.user.Contacts.Update(env.ctx, rid, ghl.UpdateContactRequest{City: ghl.Ptr(fmt.Sprint("Town ", i))})
+			require.NoError(b, err)
+		}},
+		{"highlevel/tag", func(env *engineEnv, _, rid string, i int) {
+			_, err := env.user.Tags.Add(env.ctx, rid, []string{fmt.Sprint("hl-", i)})
+			require.NoError(b, err)
+		}},
+		{"highlevel/task", func(env *engineEnv, _, rid string, i int) {
+			_, err := env.user.Tasks.Create(env.ctx, rid, ghl.CreateTaskRequest{Title: fmt.Sprint("Follow up ", i),
+				DueDate: time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC)})
+			require.NoError(b, err)
+		}},
+		{"highlevel/note", func(env *engineEnv, _, rid string, i int) {
+			notes, err := env.user.Notes.List(env.ctx, rid)
+			require.NoError(b, err)
+			_, err = env.user.Notes.Update(env.ctx, rid, notes[0].ID, ghl.UpdateNoteRequest{Body: ghl.Ptr(fmt.Sprint("Edited ", i))})
+			require.NoError(b, err)
+		}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			env := benchEnv(b, 100, true)
+			people := env.app.ids()
+			var mine, all int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				lid := people[i%len(people)]
+				rid := env.remoteID(lid)
+				b.StopTimer()
+				env.clk.Advance(time.Second)
+				tc.do(env, lid, rid, i)
+				require.NoError(b, env.srv.WaitWebhooks(env.ctx))
+				n := len(env.srv.Requests())
+				b.StartTimer()
+				sum, err := env.eng.RunOnce(env.ctx)
+				b.StopTimer()
+				if err != nil || sum.Pushed+sum.Pulled+sum.Items == 0 {
+					b.Fatalf("the change did not move: %+v %v", sum, err)
+				}
+				for _, r := range env.srv.Requests()[n:] {
+					if !strings.HasPrefix(r.Header.Get("User-Agent"), "engine") || r.Path == "/oauth/token" {
+						continue
+					}
+					all++
+					if strings.Contains(r.Path, rid) {
+						mine++
+					}
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(mine)/float64(b.N), "requests/change")
+			b.ReportMetric(float64(all)/float64(b.N), "requests/cycle")
+		})
+	}
 }

@@ -545,7 +545,7 @@ func (m *MemoryState) Queued(context.Context) (int, error) {
 }
 
 // MaxHistory is how many history entries a MemoryState (and so a
-// FileState) keeps: the oldest go first beyond it. ExportHistory them
+// FileState) keeps at least: beyond a quarter more, the oldest go. ExportHistory them
 // regularly, or keep the state in a database, to keep them all.
 const MaxHistory = 20000
 
@@ -556,8 +556,8 @@ func (m *MemoryState) AppendHistory(_ context.Context, entries ...HistoryEntry) 
 	}
 	return m.change(func(d *stateData) {
 		h := append(d.History, entries...)
-		if over := len(h) - MaxHistory; over > 0 {
-			h = slices.Clone(h[over:])
+		if len(h) > MaxHistory+MaxHistory/4 { // trimmed a quarter at a time
+			h = slices.Clone(h[len(h)-MaxHistory:])
 		}
 		d.History = h
 	})
