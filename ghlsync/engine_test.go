@@ -725,7 +725,9 @@ func BenchmarkEngineChange(b *testing.B) {
 		{"app/task", appEdit(func(p *ghlsync.Person, i int) {
 			p.Tasks[0].Title, p.Tasks[0].UpdatedAt = fmt.Sprint("Call back ", i), time.Now()
 		})},
-		{"app/note", appEdit(func(p *ghlsync.Person, i int) { p.Notes[0].Body, p.Notes[0].UpdatedAt = fmt.Sprint("Note ", i), time.Now() })},
+		{"app/note", appEdit(func(p *ghlsync.Person, i int) {
+			p.Notes[0].Body, p.Notes[0].UpdatedAt = fmt.Sprint("Note ", i), time.Now()
+		})},
 		{"highlevel/field", func(env *engineEnv, _, rid string, i int) {
 			_, err := env.user.Contacts.Update(env.ctx, rid, ghl.UpdateContactRequest{City: ghl.Ptr(fmt.Sprint("Town ", i))})
 			require.NoError(b, err)
