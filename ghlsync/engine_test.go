@@ -786,3 +786,27 @@ func BenchmarkEngineChange(b *testing.B) {
 		})
 	}
 }
+
+// TestEngineOwnWritesAreNotReadBack: the webhooks the engine's own writes
+// cause carry what it wrote: the next cycle reads nothing for them; a
+// change someone makes in HighLevel is still read.
+func TestEngineOwnWritesAreNotReadBack(t *testing.T) {
+	t.Parallel()
+	env := newEngineEnv(t, true, ghlsync.EngineOptions{})
+	env.add("ada", "Ada", "ada@example.com")
+	env.cycle()
+	env.app.edit("ada", func(p *ghlsync.Person) { p.Record = p.Record.Set(ghlsync.FieldCity, "Paris") })
+	require.NoError(t, env.eng.Changed(env.ctx, "ada"))
+	env.cycle()
+	rid := env.remoteID("ada")
+	reads := func() int { return env.srv.RequestCount("GET", "/contacts/"+rid) }
+	before := reads()
+	env.cycle() // the create's and the update's webhooks
+	assert.Equal(t, before, reads(), "its own writes are not read back")
+
+	_, err := env.user.Contacts.Update(env.ctx, rid, ghl.UpdateContactRequest{City: ghl.Ptr("Nice")})
+	require.NoError(t, err)
+	env.cycle()
+	assert.Equal(t, before+1, reads(), "someone else's change is read")
+	assert.Equal(t, "Nice", env.app.get("ada").Record.Get(ghlsync.FieldCity))
+}

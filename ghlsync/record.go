@@ -73,14 +73,8 @@ var scalars = []scalar{
 	{FieldTimezone, func(c *ghl.Contact) string { return c.Timezone }, func(u *ghl.UpdateContactRequest, v string) { u.Timezone = &v }},
 	{FieldSource, func(c *ghl.Contact) string { return c.Source }, func(u *ghl.UpdateContactRequest, v string) { u.Source = &v }},
 	{FieldAssignedTo, func(c *ghl.Contact) string { return c.AssignedTo }, func(u *ghl.UpdateContactRequest, v string) { u.AssignedTo = &v }},
-	{FieldDND, func(c *ghl.Contact) string { return boolText(c.DND) }, func(u *ghl.UpdateContactRequest, v string) { b := v == "true"; u.DND = &b }},
-}
-
-func boolText(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
+	// DND off is no value: an app that never set it agrees with HighLevel.
+	{FieldDND, func(c *ghl.Contact) string { return map[bool]string{true: "true"}[c.DND] }, func(u *ghl.UpdateContactRequest, v string) { b := v == "true"; u.DND = &b }},
 }
 
 // Record is the part of a contact that a sync keeps in step, normalized so
@@ -246,7 +240,7 @@ func UpdateRequest(from, to Record) (req ghl.UpdateContactRequest, ok bool, clea
 		if a == b {
 			continue
 		}
-		if b == "" {
+		if b == "" && s.name != FieldDND { // DND off is sent as false
 			if slices.Contains(ghl.ClearableFields, s.name) {
 				req.Clear = append(req.Clear, s.name)
 				ok = true

@@ -29,7 +29,8 @@ type Event struct {
 	// Source is "webhook" or "poll".
 	Source string
 
-	contact bool // a hint: a contact webhook named it, so it is read
+	contact bool         // a hint: a contact webhook named it, so it is read
+	payload *ghl.Contact // the last contact webhook's payload
 }
 
 // Stream turns webhook deliveries and polling into one stream of contact
@@ -66,6 +67,11 @@ type Stream struct {
 	// Now is the clock the quiet period is measured on (nil: time.Now);
 	// tests pass a settable one (ghltest.Clock) instead of waiting.
 	Now func() time.Time
+	// Echo, when set, is asked about a contact webhook's payload: true
+	// means it holds nothing the sync does not know (its own write coming
+	// back), and the contact is not read. A payload that lacks a field
+	// must not count as known.
+	Echo func(payload ghl.Contact) bool
 	// PollEvery is how often Next polls the feed even while webhooks flow,
 	// to catch a delivery HighLevel lost (default 15 minutes; negative:
 	// only when quiet). The first Next always polls: hints received before
@@ -111,9 +117,10 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 	defer s.mu.Unlock()
 	s.lastHook = s.now() // any delivery shows webhooks are flowing
 	var id, kind string
+	var payload *ghl.Contact
 	switch e := ev.(type) {
 	case *webhook.ContactEvent:
-		id, kind = e.ID, e.Type
+		id, kind, payload = e.ID, e.Type, &e.Contact
 	case *webhook.TaskEvent:
 		id, kind = e.ContactID, "task"
 		if id == "" && e.ID != "" {
@@ -145,7 +152,7 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 	case webhook.ContactDelete:
 		h.Deleted = true
 	default:
-		h.contact = true
+		h.contact, h.payload = true, payload
 	}
 	return nil
 }
@@ -204,9 +211,13 @@ func (s *Stream) Next(ctx context.Context) ([]Event, error) {
 	slices.Sort(ids)
 	for _, id := range ids {
 		h := hints[id]
-		if !h.contact && !h.Deleted {
-			// Only its tasks or notes changed: flag the contact, unread.
-			out = append(out, Event{ContactID: id, TasksChanged: h.TasksChanged, NotesChanged: h.NotesChanged, Source: "webhook"})
+		echo := h.contact && !h.Deleted && h.payload != nil && s.Echo != nil && s.Echo(*h.payload)
+		if !h.contact && !h.Deleted || echo {
+			// Only its tasks or notes changed, or the sync's own write came
+			// back: flag the contact, unread.
+			if h.TasksChanged || h.NotesChanged {
+				out = append(out, Event{ContactID: id, TasksChanged: h.TasksChanged, NotesChanged: h.NotesChanged, Source: "webhook"})
+			}
 			continue
 		}
 		c, err := s.Feed.Client.Contacts.Get(ctx, id)
@@ -336,6 +347,9 @@ func (s *Stream) putBack(hints map[string]*Event, orphans map[string]orphanTask)
 			cur.NotesChanged = cur.NotesChanged || h.NotesChanged
 			cur.Deleted = cur.Deleted || h.Deleted
 			cur.contact = cur.contact || h.contact
+			if cur.payload == nil {
+				cur.payload = h.payload
+			}
 		} else {
 			s.hints[id] = h
 		}

@@ -247,7 +247,8 @@ func (s *Syncer) create(ctx context.Context, localID string, local Record) (*Con
 	mopts := s.Merge
 	mopts.Policy, mopts.Fields = LocalWins, nil
 	m := Merge(Record{}, local, remote, mopts)
-	out := &ContactResult{RemoteID: res.Contact.ID, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Created: true}
+	out := &ContactResult{RemoteID: res.Contact.ID, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Created: true,
+		Changes: changes(Local, local, m.Merged, m.ToLocal)}
 	// The link is recorded at once (a crash before it would make the next
 	// run look the key up again, which finds this contact: no duplicate).
 	if err := s.State.Link(ctx, KindContact, localID, res.Contact.ID); err != nil {
