@@ -43,9 +43,9 @@ func TestBulkUpsertReportsEveryItem(t *testing.T) {
 	assert.Equal(t, 58, r.Created)
 	assert.Equal(t, 1, r.Updated)
 	assert.Zero(t, r.NotSent)
-	var ae *ghl.APIError
-	require.ErrorAs(t, r.Items[7].Err, &ae, "the failure keeps its typed error")
-	assert.Equal(t, 422, ae.StatusCode)
+	var ie *ghl.InputError
+	require.ErrorAs(t, r.Items[7].Err, &ie, "the failure keeps its typed error: refused before sending")
+	assert.Equal(t, "email", ie.Field)
 	assert.Equal(t, 58, srv.ContactCount(ghltest.DefaultLocationID), "item 9 updated item 3's contact")
 	mu.Lock()
 	last := reports[len(reports)-1]

@@ -102,7 +102,15 @@ type CreateContactRequest struct {
 	CustomFields       []CustomFieldInput  `json:"customFields,omitempty"`
 }
 
+// Validate checks the request as Create does before sending it (an email
+// that is not one, a bad DND status, tags or custom fields), and names
+// what is wrong.
+func (r *CreateContactRequest) Validate() error { return r.check() }
+
 func (r *CreateContactRequest) check() error {
+	if err := checkEmail(r.Email); err != nil {
+		return err
+	}
 	if err := checkDND(r.DNDSettings, r.InboundDNDSettings); err != nil {
 		return err
 	}
@@ -207,4 +215,22 @@ type UpsertResult struct {
 	// AfterUnknownOutcome says an earlier attempt may have reached HighLevel
 	// without an answer, and the upsert was sent again after the settle wait.
 	AfterUnknownOutcome bool
+}
+
+// checkEmail refuses what HighLevel answers "email must be an email" for:
+// no single @, an empty part, a space, or a domain without a dot.
+func checkEmail(email *string) error {
+	if email == nil || *email == "" {
+		return nil
+	}
+	local, domain, ok := strings.Cut(*email, "@")
+	switch {
+	case !ok || local == "" || domain == "" || strings.Contains(domain, "@"):
+		return invalid("email", "%q is not an email address (one @ between a name and a domain)", *email)
+	case strings.ContainsAny(*email, " \t\r\n"):
+		return invalid("email", "%q is not an email address (it holds a space)", *email)
+	case !strings.Contains(strings.Trim(domain, "."), "."):
+		return invalid("email", "%q is not an email address (the domain has no dot)", *email)
+	}
+	return nil
 }

@@ -79,6 +79,9 @@ func (s *ContactsService) Update(ctx context.Context, contactID string, req Upda
 	if err := checkID("contactId", contactID); err != nil {
 		return nil, err
 	}
+	if err := checkEmail(req.Email); err != nil {
+		return nil, err
+	}
 	if err := checkDND(req.DNDSettings, req.InboundDNDSettings); err != nil {
 		return nil, err
 	}

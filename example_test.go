@@ -566,7 +566,7 @@ func ExampleContactsService_BulkUpsert() {
 	fmt.Println(last.Done, "of", last.Total)
 	// Output:
 	// created 2 updated 1 failed 1
-	// 2 ghl: POST /contacts/upsert: 422 Unprocessable Entity: email must be an email
+	// 2 ghl: invalid email: "broken" is not an email address (one @ between a name and a domain)
 	// 4 of 4
 }
 

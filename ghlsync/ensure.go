@@ -103,6 +103,9 @@ var ErrUnresolved = errors.New("ghlsync: the create's outcome is unknown and the
 //
 // Fields HighLevel did not apply are listed in the result's Dropped.
 func Ensure(ctx context.Context, c *ghl.Client, req ghl.CreateContactRequest, opts EnsureOptions) (*EnsureResult, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err // before any lookup
+	}
 	k, err := keyOf(req, opts)
 	if err != nil {
 		return nil, err
