@@ -220,10 +220,12 @@ type EngineOptions struct {
 //
 // The app's save always comes before the engine's own bookkeeping, so a
 // crash anywhere loses nothing: the next cycle sees the same differences.
-// A cycle with nothing to do costs one or two requests whatever the
-// number of people (the feed while webhooks are quiet, and one page of the
-// location's tasks or one person's notes); a change costs a read and a
-// write.
+// A cycle with nothing to do costs at most two requests whatever the
+// number of people: the change feed (while webhooks are quiet, and every
+// PollEvery), and one background read in rotation (one task search over
+// TaskGroup people, or, every other quiet cycle, NoteBatch people's
+// notes). A change costs a read and a write; the webhook a write of the
+// engine's own causes is recognised and not read again.
 //
 // RunOnce runs one cycle; Run runs them on a schedule. An Engine is safe
 // for concurrent use; run one per location and State.
@@ -352,9 +354,9 @@ func (e *Engine) Run(ctx context.Context, every time.Duration) error {
 }
 
 // RunOnce runs one cycle: the webhooks' hints and, while they are quiet,
-// the feed; the app's changes and the outbox; one page of the location's
-// tasks or, on every other quiet cycle, a batch of people's notes; the
-// sweep when it is due. A failure of one person is in the summary, and the
+// the feed; the app's changes and the outbox; the tasks of the next
+// TaskGroup people or, on every other quiet cycle, the notes of the next
+// NoteBatch people; the sweep when it is due. A failure of one person is in the summary, and the
 // person waits in the outbox; the error returned is the cycle's own (the
 // state could not be read or written), with the summary so far.
 func (e *Engine) RunOnce(ctx context.Context) (*RunSummary, error) {

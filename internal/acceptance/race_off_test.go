@@ -1,6 +1,6 @@
 //go:build !race
 
-package scenarios_test
+package acceptance_test
 
 // raceShrink divides the membership import's size: the full size
 // without the race detector, a fifth under it (same code paths, same

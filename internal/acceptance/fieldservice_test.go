@@ -1,4 +1,4 @@
-package scenarios_test
+package acceptance_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/scenarios"
+	"github.com/ghlkit/ghl/internal/acceptance"
 )
 
 // TestFieldService: customers pushed (one already in HighLevel), a
@@ -29,19 +29,19 @@ func TestFieldService(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			e := newEnv(t, fault)
-			app := &scenarios.FieldService{Client: e.App, Quiet: testQuiet}
+			app := &acceptance.FieldService{Client: e.App, Quiet: testQuiet}
 			e.listen(app.Webhook)
 
 			// Already in HighLevel before the app knew of her.
 			existing, err := e.User.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("cara@example.com"), FirstName: ghl.Ptr("Cara"), Phone: ghl.Ptr("+15550000003")})
 			require.NoError(t, err)
-			customer := func(i int) scenarios.Customer {
+			customer := func(i int) acceptance.Customer {
 				names := []string{"Ana", "Ben", "Cara", "Dev", "Eli", "Fay"}
-				return scenarios.Customer{ID: fmt.Sprintf("c%d", i), FirstName: names[i], LastName: "Field",
+				return acceptance.Customer{ID: fmt.Sprintf("c%d", i), FirstName: names[i], LastName: "Field",
 					Email: strings.ToLower(names[i]) + "@example.com", Phone: fmt.Sprintf("+1555000000%d", i),
 					Address: fmt.Sprintf("%d Main St", i+1), City: "Austin"}
 			}
-			save := func(c scenarios.Customer) {
+			save := func(c acceptance.Customer) {
 				if err := app.Save(ctx, c); err != nil {
 					t.Logf("save %s: %v (kept; Pump retries)", c.ID, err) // a fault's typed error
 					assert.True(t, typed(err), "untyped error: %v", err)
@@ -107,15 +107,15 @@ func TestFieldService(t *testing.T) {
 			assert.Len(t, app.Notes("c0"), 1, "the address change")
 			assert.Len(t, app.Notes("c1"), 2, "the phone change and HighLevel's note")
 			assert.Empty(t, app.Notes("c2"))
-			assert.Contains(t, app.History("c0"), scenarios.Activity{At: app.History("c0")[0].At, What: "tag added", Text: "vip"})
-			assert.True(t, slices.ContainsFunc(app.History("c1"), func(a scenarios.Activity) bool {
+			assert.Contains(t, app.History("c0"), acceptance.Activity{At: app.History("c0")[0].At, What: "tag added", Text: "vip"})
+			assert.True(t, slices.ContainsFunc(app.History("c1"), func(a acceptance.Activity) bool {
 				return a.What == "note added" && a.Text == "Gate code 4321"
 			}))
 
 			// The dashboard, served by the app's other process.
-			var rows []scenarios.DashboardRow
+			var rows []acceptance.DashboardRow
 			e.eventually(func() bool {
-				rows, err = (&scenarios.FieldService{Client: e.Worker}).Dashboard(ctx)
+				rows, err = (&acceptance.FieldService{Client: e.Worker}).Dashboard(ctx)
 				return err == nil && len(rows) == 6 && rows[0].Phone != ""
 			}, "dashboard: %v", err)
 			for _, r := range rows {
@@ -143,13 +143,13 @@ func TestFieldServiceConflicts(t *testing.T) {
 		t.Run(policy, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, faultNone)
-			app := &scenarios.FieldService{Client: e.App}
+			app := &acceptance.FieldService{Client: e.App}
 			if policy == "field level" {
 				app.Merge = ghlsync.MergeOptions{Fields: map[string]ghlsync.Resolver{
 					ghlsync.FieldPhone: func(c ghlsync.Conflict) (string, ghlsync.Side) { return c.Remote, ghlsync.Remote },
 				}}
 			}
-			c := scenarios.Customer{ID: "x", FirstName: "Xia", Email: "xia@example.com", Phone: "+15550001000", City: "Reno"}
+			c := acceptance.Customer{ID: "x", FirstName: "Xia", Email: "xia@example.com", Phone: "+15550001000", City: "Reno"}
 			require.NoError(t, app.Save(ctx, c))
 			_, err := e.User.Contacts.Update(ctx, e.linked(app, "x"), ghl.UpdateContactRequest{Phone: ghl.Ptr("+15550002000"), Website: ghl.Ptr("https://xia.example")})
 			require.NoError(t, err)

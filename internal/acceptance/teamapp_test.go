@@ -1,4 +1,4 @@
-package scenarios_test
+package acceptance_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/scenarios"
+	"github.com/ghlkit/ghl/internal/acceptance"
 )
 
 // TestTeamApp: select a person (four reads at once), edit, complete a task,
@@ -24,7 +24,7 @@ func TestTeamApp(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			e := newEnv(t, fault)
-			app := &scenarios.TeamApp{Client: e.App, Quiet: testQuiet}
+			app := &acceptance.TeamApp{Client: e.App, Quiet: testQuiet}
 			e.listen(app.Webhook)
 			var others []string
 			for i := range 2 {
@@ -41,7 +41,7 @@ func TestTeamApp(t *testing.T) {
 				c, tk, err := app.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("team@example.com"), FirstName: ghl.Ptr("Tam")}, "Intro call")
 				if err != nil {
 					require.True(t, typed(err), "%v", err)
-					t.Logf("create: %s", scenarios.Message(err))
+					t.Logf("create: %s", acceptance.Message(err))
 				}
 				ct, task = c, tk
 			}

@@ -1,4 +1,4 @@
-package scenarios_test
+package acceptance_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/scenarios"
+	"github.com/ghlkit/ghl/internal/acceptance"
 )
 
 // TestMirror: an app mirroring HighLevel loads five people, then follows
@@ -38,7 +38,7 @@ func TestMirror(t *testing.T) {
 				_, err = e.User.Notes.Create(ctx, c.ID, ghl.CreateNoteRequest{Body: fmt.Sprintf("Note for P%d", i)})
 				require.NoError(t, err)
 			}
-			m := &scenarios.Mirror{Client: e.App, CalendarID: ghltest.DefaultCalendarID, Quiet: testQuiet}
+			m := &acceptance.Mirror{Client: e.App, CalendarID: ghltest.DefaultCalendarID, Quiet: testQuiet}
 			e.listen(m.Webhook)
 			e.settle(m.Pump, func() bool { return len(m.People()) == 5 })
 			e.arm()
@@ -72,8 +72,8 @@ func TestMirror(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, moved.StartTime.After(appt.StartTime.Time))
 
-			want := func() map[string]scenarios.PersonView { // what HighLevel holds
-				out := map[string]scenarios.PersonView{}
+			want := func() map[string]acceptance.PersonView { // what HighLevel holds
+				out := map[string]acceptance.PersonView{}
 				for c, err := range e.User.Contacts.SearchAll(ctx, ghl.SearchRequest{}) {
 					if err != nil {
 						return nil
@@ -81,7 +81,7 @@ func TestMirror(t *testing.T) {
 					ts, _ := e.User.Tasks.List(ctx, c.ID)
 					ns, _ := e.User.Notes.List(ctx, c.ID)
 					as, _ := e.User.Appointments.List(ctx, c.ID)
-					out[c.ID] = scenarios.PersonView{Contact: c, Tasks: ts, Notes: ns, Appointments: as}
+					out[c.ID] = acceptance.PersonView{Contact: c, Tasks: ts, Notes: ns, Appointments: as}
 				}
 				return out
 			}

@@ -1,4 +1,4 @@
-package scenarios_test
+package acceptance_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/scenarios"
+	"github.com/ghlkit/ghl/internal/acceptance"
 )
 
 // TestConnectorActions: the three actions and the trigger, under every
@@ -24,7 +24,7 @@ func TestConnectorActions(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			e := newEnv(t, fault)
-			k := &scenarios.Connector{Client: e.App, Quiet: testQuiet}
+			k := &acceptance.Connector{Client: e.App, Quiet: testQuiet}
 			e.listen(k.Webhook)
 			ct, err := e.User.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("zap@example.com"), FirstName: ghl.Ptr("Zoe")})
 			require.NoError(t, err)
@@ -48,7 +48,7 @@ func TestConnectorActions(t *testing.T) {
 				task, err = k.NewTask(ctx, ct.ID, "Send the quote", time.Now().Add(24*time.Hour))
 				if err != nil {
 					require.True(t, typed(err), "%v", err)
-					msg := scenarios.Message(err)
+					msg := acceptance.Message(err)
 					t.Logf("new task: %s", msg)
 					if errors.Is(err, ghl.ErrMaybeProcessed) {
 						got, err := k.ContactRetrieved(ctx, ct.ID)
@@ -95,7 +95,7 @@ func TestConnectorMessages(t *testing.T) {
 	defer srv.Close()
 	c, err := srv.Client(ghl.WithRetryPolicy(ghl.RetryPolicy{MaxRetries: ghl.NoRetries}))
 	require.NoError(t, err)
-	k := &scenarios.Connector{Client: c}
+	k := &acceptance.Connector{Client: c}
 	ct, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("dup@example.com")})
 	require.NoError(t, err)
 	bad, err := ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithToken("not-a-token"), ghl.WithLocation(ghltest.DefaultLocationID))
@@ -108,7 +108,7 @@ func TestConnectorMessages(t *testing.T) {
 	}{
 		{"bad ID", func() error { _, err := k.ContactRetrieved(ctx, "a/b"); return err }, `The step's "contactId" field is not valid`},
 		{"missing contact", func() error { _, err := k.ContactRetrieved(ctx, "NoSuchContact0000001"); return err }, "has no such contact or task"},
-		{"bad credentials", func() error { _, err := (&scenarios.Connector{Client: bad}).ContactRetrieved(ctx, ct.ID); return err }, "did not accept the connection's credentials"},
+		{"bad credentials", func() error { _, err := (&acceptance.Connector{Client: bad}).ContactRetrieved(ctx, ct.ID); return err }, "did not accept the connection's credentials"},
 		{"duplicate", func() error {
 			_, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("dup@example.com")})
 			return err
@@ -140,7 +140,7 @@ func TestConnectorMessages(t *testing.T) {
 	for _, tc := range cases {
 		err := tc.err()
 		require.Error(t, err, tc.name)
-		msg := scenarios.Message(err)
+		msg := acceptance.Message(err)
 		assert.Contains(t, msg, tc.want, tc.name)
 		assert.NotContains(t, msg, "ghl:", "%s: no SDK jargon in %q", tc.name, msg)
 	}

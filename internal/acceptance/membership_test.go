@@ -1,4 +1,4 @@
-package scenarios_test
+package acceptance_test
 
 import (
 	"bytes"
@@ -18,12 +18,12 @@ import (
 	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/internal/testenv"
-	"github.com/ghlkit/ghl/scenarios"
+	"github.com/ghlkit/ghl/internal/acceptance"
 )
 
-// members is the size of the import: 500 in a plain go test run, 5,000 with
-// GHL_TEST_LONG=1 (CI's longer step); a fifth of that under the race
-// detector, which makes each request several times dearer.
+// members is the size of the import: 100 with -short, 500 in a plain go
+// test run, 5,000 with GHL_TEST_LONG=1 (CI's longer step); a fifth of that
+// under the race detector, which makes each request several times dearer.
 var members = map[bool]int{false: 500, true: 5000}[testenv.Long()] / raceShrink
 
 const (
@@ -56,7 +56,7 @@ func membersCSV() string {
 	return b.String()
 }
 
-var mapping = scenarios.Mapping{Email: "E-mail", FirstName: "Given name", LastName: "Family name", Phone: "Mobile", Plan: "Tier", Status: "State"}
+var mapping = acceptance.Mapping{Email: "E-mail", FirstName: "Given name", LastName: "Family name", Phone: "Mobile", Plan: "Tier", Status: "State"}
 
 // TestMembership: members (5,000 in the long run) imported from a CSV with its own column
 // names, duplicates folded, members already in HighLevel matched (their
@@ -81,7 +81,7 @@ func TestMembership(t *testing.T) {
 			}
 			// SweepBatch: all members re-read in a few quiet periods when
 			// webhooks stop (a test-speed setting, like the window).
-			app := &scenarios.Membership{Client: e.App, PlanField: planField, Quiet: testQuiet, SweepBatch: 2000}
+			app := &acceptance.Membership{Client: e.App, PlanField: planField, Quiet: testQuiet, SweepBatch: 2000}
 			e.listen(app.Webhook)
 
 			var mu sync.Mutex

@@ -1,6 +1,8 @@
-// Package scenarios holds the five integrations HighLevel users build,
+// Package acceptance holds the five integrations HighLevel users build,
 // each written with the public SDK alone and run end to end against
-// ghltest, with and without faults: the acceptance tests of the whole SDK.
+// ghltest under a matrix of faults, on an injected clock: the acceptance
+// tests of the whole SDK (go test -short runs them at their smallest).
+// The programs users copy are under examples/, on ghlsync.Engine.
 //
 //   - FieldService: a field-service app pushing customers, with follow-up
 //     tasks, key-field notes, tags and notes back from HighLevel, conflicts
@@ -12,6 +14,6 @@
 //     error-to-message table.
 //   - TeamApp: a team tool reading a person at once and writing back.
 //
-// Each is a small, readable piece of code meant to be copied; the
-// two-way engine FieldService and Membership share is unexported.
-package scenarios
+// They predate ghlsync.Engine and wire the sync parts themselves, which
+// keeps those parts under the same faults.
+package acceptance

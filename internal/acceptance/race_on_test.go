@@ -1,6 +1,6 @@
 //go:build race
 
-package scenarios_test
+package acceptance_test
 
 // raceShrink: see race_off_test.go.
 const raceShrink = 5
