@@ -36,7 +36,7 @@ func TestImportSample(t *testing.T) {
 	if strings.Join(rows[0], ",") != "first_name,last_name,email,phone,company,tags,error" {
 		t.Errorf("the failures keep the original columns plus error: %v", rows[0])
 	}
-	if rows[1][2] != "not-an-email-49" || !strings.Contains(rows[1][6], "422") {
+	if rows[1][2] != "not-an-email-49" || !strings.Contains(rows[1][6], "is not an email address") {
 		t.Errorf("first failure: %v", rows[1])
 	}
 }

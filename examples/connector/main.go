@@ -44,7 +44,9 @@ func (t *trigger) MarkInactive(_ context.Context, id string) error {
 	t.events = append(t.events, "deleted contact "+t.seen[id].Record.Get(ghlsync.FieldEmail))
 	return nil
 }
-func (t *trigger) Changed(_ context.Context, mark string) ([]string, string, error) { return nil, mark, nil }
+func (t *trigger) Changed(_ context.Context, mark string) ([]string, string, error) {
+	return nil, mark, nil
+}
 
 // message turns an action's error into what to do about it.
 func message(err error) string {

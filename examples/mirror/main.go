@@ -40,7 +40,9 @@ func (m mirror) MarkInactive(_ context.Context, id string) error {
 	m[id] = p
 	return nil
 }
-func (m mirror) Changed(_ context.Context, mark string) ([]string, string, error) { return nil, mark, nil }
+func (m mirror) Changed(_ context.Context, mark string) ([]string, string, error) {
+	return nil, mark, nil
+}
 
 // byName lists the people by first name.
 func (m mirror) byName() []ghlsync.Person {

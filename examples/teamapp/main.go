@@ -53,7 +53,9 @@ func (t *team) SavePerson(_ context.Context, p ghlsync.Person) error {
 func (t *team) MarkInactive(_ context.Context, id string) error {
 	return t.edit(id, func(p *ghlsync.Person) { p.Inactive = true })
 }
-func (t *team) Changed(_ context.Context, mark string) ([]string, string, error) { return nil, mark, nil }
+func (t *team) Changed(_ context.Context, mark string) ([]string, string, error) {
+	return nil, mark, nil
+}
 
 // edit is a teammate's change.
 func (t *team) edit(id string, f func(p *ghlsync.Person)) error {

@@ -17,8 +17,8 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/internal/acceptance"
+	"github.com/ghlkit/ghl/internal/testenv"
 )
 
 // members is the size of the import: 100 with -short, 500 in a plain go
