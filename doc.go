@@ -11,17 +11,17 @@
 //     without an account (its cmd/ghlfake serves it to any language);
 //   - [github.com/ghlkit/ghl/webhook]: receives HighLevel's webhooks,
 //     verified on the raw body, de-duplicated and typed;
-//   - [github.com/ghlkit/ghl/ghlsync]: the parts of a
-//     two-way sync of an app's people with a location: Ensure
-//     (create-or-update without duplicates), Feed and Stream (changes from
-//     polling and webhooks), Merge, Syncer, SyncTasks and SyncNotes,
-//     Reconcile and Sweep;
+//   - [github.com/ghlkit/ghl/ghlsync]: Engine, two-way sync of an app's
+//     people with a location that runs by itself, with a history; and its
+//     parts: Ensure (create-or-update without duplicates), Feed and Stream
+//     (changes from polling and webhooks), Merge, Syncer (contacts, tasks,
+//     notes), Reconcile and Sweep;
 //   - github.com/ghlkit/ghl/redisstore, a module of its own: the token store
 //     and the rate budget shared by replicas through Redis.
 //
 // Runnable programs, each working with no credentials against ghltest, are
 // in the repository's examples directory: quickstart, bulkimport, webhooks,
-// sync, fieldservice, membership and oauth. The guides are in its docs
+// sync, fieldservice, membership, mirror, connector, teamapp and oauth. The guides are in its docs
 // directory.
 //
 // # Creating a client

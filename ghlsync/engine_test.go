@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"maps"
+	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +101,9 @@ func (a *memApp) edit(id string, f func(p *ghlsync.Person)) {
 	p.Version = strconv.Itoa(a.version)
 	a.people[id] = p
 }
+
+// save stores a person as the app's own code does.
+func (a *memApp) save(p ghlsync.Person) { a.edit(p.ID, func(q *ghlsync.Person) { *q = p }) }
 
 func (a *memApp) get(id string) ghlsync.Person {
 	a.mu.Lock()
@@ -809,4 +815,55 @@ func TestEngineOwnWritesAreNotReadBack(t *testing.T) {
 	env.cycle()
 	assert.Equal(t, before+1, reads(), "someone else's change is read")
 	assert.Equal(t, "Nice", env.app.get("ada").Record.Get(ghlsync.FieldCity))
+}
+
+// TestEngineWiring: the wiring README shows, run for real: webhooks
+// through an http.Handler, cycles on a schedule, the app's changes told,
+// the state in a file.
+func TestEngineWiring(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	client := fastClient(t, srv)
+	verifier, err := srv.WebhookVerifier()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mux := http.NewServeMux()
+	hooks := httptest.NewServer(mux)
+	defer hooks.Close()
+	srv.DeliverWebhooks(hooks.URL+"/webhooks", nil)
+	app := newMemApp()
+	interval := 5 * time.Millisecond
+	dir := t.TempDir()
+	person := ghlsync.Person{ID: "ada", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "ada@example.com")}
+
+	state, err := ghlsync.OpenFileState(filepath.Join(dir, "ghl-sync.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer state.Close()
+	engine, err := ghlsync.NewEngine(client, app, ghlsync.EngineOptions{State: state})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("/webhooks", webhook.NewHandler(verifier, engine.Handle))
+	go engine.Run(ctx, interval) // every 10 s, say
+
+	// Whenever the app saves a person:
+	app.save(person)
+	if err := engine.Changed(ctx, person.ID); err != nil {
+		log.Fatal(err)
+	}
+
+	// The contact appears; someone tags it in HighLevel; the tag arrives.
+	rid := ""
+	for rid == "" {
+		time.Sleep(time.Millisecond)
+		rid, _, _ = state.RemoteID(ctx, ghlsync.KindContact, "ada")
+	}
+	_, err = client.Tags.Add(ctx, rid, []string{"vip"})
+	require.NoError(t, err)
+	for !app.get("ada").Record.HasTag("vip") {
+		time.Sleep(time.Millisecond)
+	}
 }
