@@ -377,6 +377,9 @@ func (e *Engine) RunOnce(ctx context.Context) (*RunSummary, error) {
 	c.sum.Queued, _ = e.state.Queued(ctx)
 	if l := e.opts.Logger; l != nil {
 		l.LogAttrs(ctx, slog.LevelInfo, "ghlsync: cycle", slog.Any("summary", *c.sum))
+		if err != nil {
+			l.LogAttrs(ctx, slog.LevelError, "ghlsync: cycle stopped", slog.Int64("run", e.run), slog.String("error", err.Error()))
+		}
 	}
 	return c.sum, err
 }
@@ -658,8 +661,10 @@ func (c *cycle) person(lid string, remote *ghl.Contact, w want) error {
 	case errors.Is(err, ErrRemoteDeleted):
 		return c.inactive(lid, rid, "deleted in HighLevel (not found when read)")
 	case errors.As(err, &le):
-		c.note(HistoryEntry{Person: lid, RemoteID: le.RemoteID, Kind: KindContact, Side: Remote, Action: ActionConflict,
-			Rule: "one contact per key", Note: le.Error()})
+		if !c.repeated(lid, err) {
+			c.note(HistoryEntry{Person: lid, RemoteID: le.RemoteID, Kind: KindContact, Side: Remote, Action: ActionConflict,
+				Rule: "one contact per key", Note: le.Error()})
+		}
 		return c.retry(lid, err)
 	case err != nil:
 		return c.retry(lid, err)
@@ -803,10 +808,23 @@ func (c *cycle) appDeleted(lid string) error {
 	return c.dequeue(lid)
 }
 
-// retry keeps a failed person in the outbox, with backoff.
+// repeated says the person's last attempt failed the same way: the history
+// has it already.
+func (c *cycle) repeated(lid string, err error) bool {
+	entry, ok, perr := c.e.state.Pending(c.ctx, lid)
+	return perr == nil && ok && entry.Attempts > 0 && entry.LastErr == err.Error()
+}
+
+// retry keeps a failed person in the outbox, with backoff. A failure the
+// same as the last one is counted, not written to the history again.
 func (c *cycle) retry(lid string, err error) error {
 	e, ctx := c.e, c.ctx
-	c.fail(lid, err)
+	if c.repeated(lid, err) {
+		c.sum.Failed++
+		c.sum.Errors = append(c.sum.Errors, err)
+	} else {
+		c.fail(lid, err)
+	}
 	entry, _, perr := e.state.Pending(ctx, lid)
 	if perr != nil {
 		return perr

@@ -867,3 +867,25 @@ func TestEngineWiring(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestEngineRepeatedFailureIsOneHistoryEntry: a person refused cycle after
+// cycle for the same reason (two app people with one email) is in the
+// history once, not once a cycle; the summary counts every attempt.
+func TestEngineRepeatedFailureIsOneHistoryEntry(t *testing.T) {
+	t.Parallel()
+	env := newEngineEnv(t, false, ghlsync.EngineOptions{MinBackoff: time.Second, MaxBackoff: time.Second})
+	env.add("ada", "Ada", "ada@example.com")
+	env.cycle()
+	env.add("ada2", "Ada", "ada@example.com")
+	for range 4 {
+		env.clk.Advance(2 * time.Second)
+		assert.Equal(t, 1, env.cycle().Failed)
+	}
+	h, err := env.eng.History(env.ctx, "ada2")
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range h {
+		actions = append(actions, e.Action)
+	}
+	assert.Equal(t, []string{ghlsync.ActionConflict, ghlsync.ActionFailed}, actions)
+}
