@@ -345,6 +345,9 @@ func OpenFileState(path string) (*FileState, error) {
 	return f, nil
 }
 
+// Path returns the file the state is kept in.
+func (f *FileState) Path() string { return f.path }
+
 // Close releases the file for another process. The FileState must not be
 // used after.
 func (f *FileState) Close() error {
