@@ -336,7 +336,9 @@ func (e *Engine) Changed(ctx context.Context, id string) error {
 }
 
 // Run runs a cycle, then one every interval (default 10 s), until ctx ends;
-// it returns ctx's error. Each cycle's summary goes to the Logger.
+// it returns ctx's error. Each cycle's summary goes to the Logger. Once ctx
+// has ended, a RunOnce call returns when the cycle in progress has
+// finished, and no other starts: the state can be closed.
 func (e *Engine) Run(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		every = 10 * time.Second
@@ -362,6 +364,9 @@ func (e *Engine) Run(ctx context.Context, every time.Duration) error {
 func (e *Engine) RunOnce(ctx context.Context) (*RunSummary, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return &RunSummary{Run: e.run}, err // ended: no cycle, nothing written
+	}
 	e.run++
 	var counter ghl.RequestCounter
 	ctx = ghl.ContextWithRequestCounter(ctx, &counter)

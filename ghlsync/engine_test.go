@@ -827,7 +827,6 @@ func TestEngineWiring(t *testing.T) {
 	verifier, err := srv.WebhookVerifier()
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	mux := http.NewServeMux()
 	hooks := httptest.NewServer(mux)
 	defer hooks.Close()
@@ -848,6 +847,8 @@ func TestEngineWiring(t *testing.T) {
 	}
 	mux.Handle("/webhooks", webhook.NewHandler(verifier, engine.Handle))
 	go engine.Run(ctx, interval) // every 10 s, say
+	defer engine.RunOnce(ctx)    // after cancel: waits for the cycle in progress
+	defer cancel()
 
 	// Whenever the app saves a person:
 	app.save(person)
@@ -888,4 +889,21 @@ func TestEngineRepeatedFailureIsOneHistoryEntry(t *testing.T) {
 		actions = append(actions, e.Action)
 	}
 	assert.Equal(t, []string{ghlsync.ActionConflict, ghlsync.ActionFailed}, actions)
+}
+
+// TestRunOnceAfterTheEndWritesNothing: once ctx has ended, RunOnce starts
+// no cycle and writes nothing, so the app can close the state.
+func TestRunOnceAfterTheEndWritesNothing(t *testing.T) {
+	t.Parallel()
+	env := newEngineEnv(t, false, ghlsync.EngineOptions{})
+	env.add("ada", "Ada", "ada@example.com")
+	ctx, cancel := context.WithCancel(env.ctx)
+	cancel()
+	before := len(env.srv.Requests())
+	sum, err := env.eng.RunOnce(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, sum.Run)
+	assert.Equal(t, before, len(env.srv.Requests()))
+	cp, _ := env.state.Checkpoint(env.ctx, "engine:run")
+	assert.Nil(t, cp, "no cycle recorded")
 }
