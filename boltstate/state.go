@@ -72,7 +72,10 @@ type State struct {
 	path string
 }
 
-var _ ghlsync.EngineState = (*State)(nil)
+var (
+	_ ghlsync.EngineState = (*State)(nil)
+	_ ghlsync.Batcher     = (*State)(nil)
+)
 
 // Open opens (or creates) the state file at path.
 func Open(path string, opts ...Options) (*State, error) {

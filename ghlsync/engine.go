@@ -718,13 +718,24 @@ func (c *cycle) person(lid string, remote *ghl.Contact, w want) error {
 			return c.retry(lid, fmt.Errorf("ghlsync: save app person %s: %w", lid, err))
 		}
 	}
-	if err := res.Commit(ctx); err != nil {
-		return err
-	}
-	if err := tr.Commit(ctx); err != nil {
-		return err
-	}
-	if err := nr.Commit(ctx); err != nil {
+	// The engine's bookkeeping, with the history of what it recorded, at
+	// once where the state has batches (one transaction, one file write).
+	err = c.batch(func(ctx context.Context) error {
+		for _, cm := range []interface{ Commit(context.Context) error }{res, tr, nr} {
+			if err := cm.Commit(ctx); err != nil {
+				return err
+			}
+		}
+		if itemErr == nil && queued {
+			// Only the entry this sync read the person for: a change the
+			// app made meanwhile keeps the person queued.
+			if err := e.state.Dequeue(ctx, lid, entry.Seq); err != nil {
+				return err
+			}
+		}
+		return c.flushTo(ctx)
+	})
+	if err != nil {
 		return err
 	}
 	if res != nil {
@@ -744,12 +755,15 @@ func (c *cycle) person(lid string, remote *ghl.Contact, w want) error {
 	if itemErr != nil {
 		return c.retry(lid, itemErr)
 	}
-	if queued {
-		// Only the entry this sync read the person for: a change the app
-		// made meanwhile keeps the person queued.
-		return e.state.Dequeue(ctx, lid, entry.Seq)
-	}
 	return nil
+}
+
+// batch runs fn in one batch of the state's, where it has them.
+func (c *cycle) batch(fn func(ctx context.Context) error) error {
+	if b, ok := c.e.state.(Batcher); ok {
+		return b.Batch(c.ctx, fn)
+	}
+	return fn(c.ctx)
 }
 
 func b2i(b bool) int {
@@ -853,11 +867,13 @@ func (c *cycle) note(h HistoryEntry) {
 }
 
 // flush appends the cycle's history to the state.
-func (c *cycle) flush() error {
+func (c *cycle) flush() error { return c.flushTo(c.ctx) }
+
+func (c *cycle) flushTo(ctx context.Context) error {
 	if len(c.history) == 0 {
 		return nil
 	}
-	if err := c.e.state.AppendHistory(c.ctx, c.history...); err != nil {
+	if err := c.e.state.AppendHistory(ctx, c.history...); err != nil {
 		return err
 	}
 	c.history = c.history[:0]

@@ -137,11 +137,61 @@ func (d *stateData) unlink(kind Kind, localID string) {
 // MemoryState keeps the state in memory: for tests, and for apps that keep
 // it elsewhere between runs.
 type MemoryState struct {
-	mu gosync.Mutex
-	d  *stateData
+	mu  gosync.Mutex // guards d
+	wmu gosync.Mutex // one writer (a change or a Batch) at a time
+	d   *stateData
 	// save, when set, is called with the state after every change, under
 	// the lock (FileState's persistence).
 	save func(*stateData) error
+}
+
+// memBatchKey carries a MemoryState batch's working copy in its context.
+type memBatchKey struct{ m *MemoryState }
+
+// Batcher is a State that can apply several writes at once: the calls fn
+// makes with the context it is given are kept together, or, when fn
+// returns an error, not at all. The engine keeps a person's bookkeeping
+// in one batch; an app's import can commit its records in groups.
+// MemoryState, FileState (one file write per batch) and boltstate (one
+// transaction) implement it.
+type Batcher interface {
+	Batch(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Batch runs fn with a context in which the state's writes go to a working
+// copy, kept (and, for a FileState, written once) when fn returns nil and
+// dropped when it returns an error. Reads with that context see the
+// batch's writes; other callers see none until it ends, and their writes
+// wait for it. fn must use the state from its own goroutine only.
+func (m *MemoryState) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
+		return fn(ctx) // already in one
+	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	unlock := m.lock()
+	work := m.d.clone()
+	unlock()
+	if err := fn(context.WithValue(ctx, memBatchKey{m}, work)); err != nil {
+		return err
+	}
+	defer m.lock()()
+	if m.save != nil {
+		if err := m.save(work); err != nil {
+			return err
+		}
+	}
+	m.d = work
+	return nil
+}
+
+// view returns the data a read with ctx sees, and what to call after.
+func (m *MemoryState) view(ctx context.Context) (*stateData, func()) {
+	if d, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
+		return d, func() {}
+	}
+	unlock := m.lock()
+	return m.d, unlock
 }
 
 // NewMemoryState returns an empty MemoryState.
@@ -157,12 +207,18 @@ func (m *MemoryState) lock() func() {
 
 // change applies f and persists the result; on a failed save the change is
 // undone, so memory never runs ahead of what was saved.
-func (m *MemoryState) change(f func(d *stateData)) error {
-	return m.changeIf(func(d *stateData) error { f(d); return nil })
+func (m *MemoryState) change(ctx context.Context, f func(d *stateData)) error {
+	return m.changeIf(ctx, func(d *stateData) error { f(d); return nil })
 }
 
-// changeIf is change for an f that may refuse (and then changes nothing).
-func (m *MemoryState) changeIf(f func(d *stateData) error) error {
+// changeIf is change for an f that may refuse (and then changes nothing:
+// f checks before it writes).
+func (m *MemoryState) changeIf(ctx context.Context, f func(d *stateData) error) error {
+	if d, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
+		return f(d)
+	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	defer m.lock()()
 	if m.save == nil {
 		next := m.d
@@ -196,53 +252,57 @@ func (d *stateData) clone() *stateData {
 }
 
 // Checkpoint returns the checkpoint saved under name, or nil.
-func (m *MemoryState) Checkpoint(_ context.Context, name string) ([]byte, error) {
-	defer m.lock()()
-	return append([]byte(nil), m.d.Checkpoints[name]...), nil
+func (m *MemoryState) Checkpoint(ctx context.Context, name string) ([]byte, error) {
+	d, done := m.view(ctx)
+	defer done()
+	return append([]byte(nil), d.Checkpoints[name]...), nil
 }
 
 // SaveCheckpoint replaces the checkpoint under name.
-func (m *MemoryState) SaveCheckpoint(_ context.Context, name string, cp []byte) error {
+func (m *MemoryState) SaveCheckpoint(ctx context.Context, name string, cp []byte) error {
 	cp = append([]byte(nil), cp...)
-	return m.change(func(d *stateData) { d.Checkpoints[name] = cp })
+	return m.change(ctx, func(d *stateData) { d.Checkpoints[name] = cp })
 }
 
 // Base returns the base record of a HighLevel record.
-func (m *MemoryState) Base(_ context.Context, kind Kind, remoteID string) (Record, bool, error) {
-	defer m.lock()()
-	r, ok := m.d.Bases[baseKey(kind, remoteID)]
+func (m *MemoryState) Base(ctx context.Context, kind Kind, remoteID string) (Record, bool, error) {
+	d, done := m.view(ctx)
+	defer done()
+	r, ok := d.Bases[baseKey(kind, remoteID)]
 	r.Fields = maps.Clone(r.Fields)
 	return r, ok, nil
 }
 
 // SaveBase replaces the base record of a HighLevel record.
-func (m *MemoryState) SaveBase(_ context.Context, kind Kind, remoteID string, r Record) error {
+func (m *MemoryState) SaveBase(ctx context.Context, kind Kind, remoteID string, r Record) error {
 	r.Fields, r.Tags = maps.Clone(r.Fields), append([]string(nil), r.Tags...)
-	return m.change(func(d *stateData) { d.Bases[baseKey(kind, remoteID)] = r })
+	return m.change(ctx, func(d *stateData) { d.Bases[baseKey(kind, remoteID)] = r })
 }
 
 // RemoteID returns the HighLevel ID linked to localID.
-func (m *MemoryState) RemoteID(_ context.Context, kind Kind, localID string) (string, bool, error) {
-	defer m.lock()()
-	id, ok := m.d.Links[kind][localID]
+func (m *MemoryState) RemoteID(ctx context.Context, kind Kind, localID string) (string, bool, error) {
+	d, done := m.view(ctx)
+	defer done()
+	id, ok := d.Links[kind][localID]
 	return id, ok, nil
 }
 
 // LocalID returns the app ID linked to remoteID.
-func (m *MemoryState) LocalID(_ context.Context, kind Kind, remoteID string) (string, bool, error) {
-	defer m.lock()()
-	id, ok := m.d.reverse[kind][remoteID]
+func (m *MemoryState) LocalID(ctx context.Context, kind Kind, remoteID string) (string, bool, error) {
+	d, done := m.view(ctx)
+	defer done()
+	id, ok := d.reverse[kind][remoteID]
 	return id, ok, nil
 }
 
 // Link records that localID and remoteID are the same record, replacing an
 // earlier link of localID; a remoteID linked to another app ID is refused
 // (*LinkError).
-func (m *MemoryState) Link(_ context.Context, kind Kind, localID, remoteID string) error {
+func (m *MemoryState) Link(ctx context.Context, kind Kind, localID, remoteID string) error {
 	if localID == "" || remoteID == "" {
 		return errors.New("ghlsync: Link needs both IDs")
 	}
-	return m.changeIf(func(d *stateData) error {
+	return m.changeIf(ctx, func(d *stateData) error {
 		if other, linked := d.reverse[kind][remoteID]; linked && other != localID {
 			return &LinkError{Kind: kind, LocalID: localID, RemoteID: remoteID, LinkedTo: other}
 		}
@@ -253,10 +313,11 @@ func (m *MemoryState) Link(_ context.Context, kind Kind, localID, remoteID strin
 
 // Linked returns up to limit app IDs linked to records of kind, in order,
 // after the ID after ("" from the start).
-func (m *MemoryState) Linked(_ context.Context, kind Kind, after string, limit int) ([]string, error) {
-	defer m.lock()()
+func (m *MemoryState) Linked(ctx context.Context, kind Kind, after string, limit int) ([]string, error) {
+	d, done := m.view(ctx)
+	defer done()
 	var out []string
-	for id := range m.d.Links[kind] {
+	for id := range d.Links[kind] {
 		if id > after {
 			out = append(out, id)
 		}
@@ -269,8 +330,8 @@ func (m *MemoryState) Linked(_ context.Context, kind Kind, after string, limit i
 }
 
 // Unlink forgets localID's link.
-func (m *MemoryState) Unlink(_ context.Context, kind Kind, localID string) error {
-	return m.change(func(d *stateData) { d.unlink(kind, localID) })
+func (m *MemoryState) Unlink(ctx context.Context, kind Kind, localID string) error {
+	return m.change(ctx, func(d *stateData) { d.unlink(kind, localID) })
 }
 
 // FileState is a State kept in one JSON file, rewritten atomically (a
@@ -472,8 +533,8 @@ type OutboxEntry struct {
 }
 
 // Enqueue records a change of id.
-func (m *MemoryState) Enqueue(_ context.Context, id string, at time.Time) error {
-	return m.change(func(d *stateData) {
+func (m *MemoryState) Enqueue(ctx context.Context, id string, at time.Time) error {
+	return m.change(ctx, func(d *stateData) {
 		d.OutboxSeq++
 		e, ok := d.Outbox[id]
 		if !ok {
@@ -485,17 +546,19 @@ func (m *MemoryState) Enqueue(_ context.Context, id string, at time.Time) error 
 }
 
 // Pending returns id's entry.
-func (m *MemoryState) Pending(_ context.Context, id string) (OutboxEntry, bool, error) {
-	defer m.lock()()
-	e, ok := m.d.Outbox[id]
+func (m *MemoryState) Pending(ctx context.Context, id string) (OutboxEntry, bool, error) {
+	d, done := m.view(ctx)
+	defer done()
+	e, ok := d.Outbox[id]
 	return e, ok, nil
 }
 
 // Due returns the entries due at now, oldest first.
-func (m *MemoryState) Due(_ context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
-	defer m.lock()()
+func (m *MemoryState) Due(ctx context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
+	d, done := m.view(ctx)
+	defer done()
 	var out []OutboxEntry
-	for _, e := range m.d.Outbox {
+	for _, e := range d.Outbox {
 		if !e.Next.After(now) {
 			out = append(out, e)
 		}
@@ -513,14 +576,14 @@ func (m *MemoryState) Due(_ context.Context, now time.Time, limit int) ([]Outbox
 }
 
 // Dequeue removes id's entry if its Seq is seq.
-func (m *MemoryState) Dequeue(_ context.Context, id string, seq int64) error {
-	m.mu.Lock()
-	e, ok := m.d.Outbox[id]
-	m.mu.Unlock()
+func (m *MemoryState) Dequeue(ctx context.Context, id string, seq int64) error {
+	d, done := m.view(ctx)
+	e, ok := d.Outbox[id]
+	done()
 	if !ok || e.Seq != seq {
 		return nil
 	}
-	return m.change(func(d *stateData) {
+	return m.change(ctx, func(d *stateData) {
 		if e, ok := d.Outbox[id]; ok && e.Seq == seq {
 			delete(d.Outbox, id)
 		}
@@ -528,8 +591,8 @@ func (m *MemoryState) Dequeue(_ context.Context, id string, seq int64) error {
 }
 
 // Retry puts id's entry off until next.
-func (m *MemoryState) Retry(_ context.Context, id string, next time.Time, lastErr string) error {
-	return m.change(func(d *stateData) {
+func (m *MemoryState) Retry(ctx context.Context, id string, next time.Time, lastErr string) error {
+	return m.change(ctx, func(d *stateData) {
 		e, ok := d.Outbox[id]
 		if !ok {
 			d.OutboxSeq++
@@ -542,9 +605,10 @@ func (m *MemoryState) Retry(_ context.Context, id string, next time.Time, lastEr
 }
 
 // Queued returns how many entries wait.
-func (m *MemoryState) Queued(context.Context) (int, error) {
-	defer m.lock()()
-	return len(m.d.Outbox), nil
+func (m *MemoryState) Queued(ctx context.Context) (int, error) {
+	d, done := m.view(ctx)
+	defer done()
+	return len(d.Outbox), nil
 }
 
 // MaxHistory is how many history entries a MemoryState (and so a
@@ -553,11 +617,11 @@ func (m *MemoryState) Queued(context.Context) (int, error) {
 const MaxHistory = 20000
 
 // AppendHistory appends entries, dropping the oldest beyond MaxHistory.
-func (m *MemoryState) AppendHistory(_ context.Context, entries ...HistoryEntry) error {
+func (m *MemoryState) AppendHistory(ctx context.Context, entries ...HistoryEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return m.change(func(d *stateData) {
+	return m.change(ctx, func(d *stateData) {
 		h := append(d.History, entries...)
 		if len(h) > MaxHistory+MaxHistory/4 { // trimmed a quarter at a time
 			h = slices.Clone(h[len(h)-MaxHistory:])
@@ -567,13 +631,10 @@ func (m *MemoryState) AppendHistory(_ context.Context, entries ...HistoryEntry) 
 }
 
 // History calls fn for person's entries ("" for all), oldest first.
-func (m *MemoryState) History(_ context.Context, person string, fn func(HistoryEntry) bool) error {
-	m.mu.Lock()
-	if m.d == nil {
-		m.d = newStateData()
-	}
-	h := m.d.History[:len(m.d.History):len(m.d.History)] // appends never touch it
-	m.mu.Unlock()
+func (m *MemoryState) History(ctx context.Context, person string, fn func(HistoryEntry) bool) error {
+	d, done := m.view(ctx)
+	h := d.History[:len(d.History):len(d.History)] // appends never touch it
+	done()
 	for _, e := range h {
 		if person != "" && e.Person != person {
 			continue

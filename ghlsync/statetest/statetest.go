@@ -42,8 +42,73 @@ func Run(t *testing.T, o Options) {
 	t.Run("linked in pages", func(t *testing.T) { linkedPages(t, o.Open(t)) })
 	t.Run("history", func(t *testing.T) { history(t, o.Open(t)) })
 	t.Run("concurrent use", func(t *testing.T) { concurrent(t, o.Open(t)) })
+	if _, ok := o.Open(t).(ghlsync.Batcher); ok {
+		t.Run("batch", func(t *testing.T) { batch(t, o.Open(t)) })
+	}
 	if o.Reopen != nil {
 		t.Run("survives a reopen", func(t *testing.T) { reopen(t, o) })
+	}
+}
+
+// batch: a Batcher's batch sees its own writes, keeps them all when fn
+// succeeds and none when it fails; writes outside wait for it.
+func batch(t *testing.T, st ghlsync.EngineState) {
+	b := st.(ghlsync.Batcher)
+	failed := errors.New("the import's next row is bad")
+	err := b.Batch(ctx, func(ctx context.Context) error {
+		check(t, st.Link(ctx, ghlsync.KindContact, "a", "hl-a"))
+		check(t, st.Enqueue(ctx, "a", time.Unix(1, 0)))
+		check(t, st.AppendHistory(ctx, ghlsync.HistoryEntry{Person: "a", Action: ghlsync.ActionCreated}))
+		if _, ok, _ := st.LocalID(ctx, ghlsync.KindContact, "hl-a"); !ok {
+			t.Error("a batch does not see its own link")
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("Batch = %v, want fn's error", err)
+	}
+	if _, ok, _ := st.RemoteID(ctx, ghlsync.KindContact, "a"); ok {
+		t.Fatal("a failed batch left its link")
+	}
+	if n, _ := st.Queued(ctx); n != 0 {
+		t.Fatal("a failed batch left its outbox entry")
+	}
+	n := 0
+	check(t, st.History(ctx, "a", func(ghlsync.HistoryEntry) bool { n++; return true }))
+	if n != 0 {
+		t.Fatal("a failed batch left its history")
+	}
+	check(t, b.Batch(ctx, func(ctx context.Context) error {
+		for i := range 100 {
+			if err := st.Link(ctx, ghlsync.KindTask, fmt.Sprint("t", i), fmt.Sprint("hl-t", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	if got, _ := st.Linked(ctx, ghlsync.KindTask, "", 0); len(got) != 100 {
+		t.Fatalf("a batch of 100 links kept %d", len(got))
+	}
+	// A write from another goroutine during a batch is kept too.
+	started, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- b.Batch(ctx, func(ctx context.Context) error {
+			close(started)
+			<-release
+			return st.Link(ctx, ghlsync.KindNote, "inside", "hl-inside")
+		})
+	}()
+	<-started
+	outside := make(chan error)
+	go func() { outside <- st.Link(ctx, ghlsync.KindNote, "outside", "hl-outside") }()
+	close(release)
+	check(t, <-done)
+	check(t, <-outside)
+	for _, id := range []string{"inside", "outside"} {
+		if _, ok, _ := st.RemoteID(ctx, ghlsync.KindNote, id); !ok {
+			t.Fatalf("the write %s the batch was lost", id)
+		}
 	}
 }
 
