@@ -28,6 +28,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/ghlkit/ghl/ghlsync"
 )
@@ -86,8 +87,9 @@ func Open(path string, opts ...Options) (*State, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, NoSync: o.NoSync})
-	if errors.Is(err, bolt.ErrTimeout) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, NoSync: o.NoSync,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType}) // the freelist is rebuilt on open: less to write per commit
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
 	}
 	if err != nil {

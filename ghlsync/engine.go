@@ -437,17 +437,18 @@ func (c *cycle) run() error {
 	ids, next, err := e.app.Changed(ctx, string(mark))
 	if err != nil {
 		c.fail("", fmt.Errorf("ghlsync: the app's changes: %w", err))
-	} else {
+	} else if err := c.batch(func(ctx context.Context) error {
 		for _, id := range ids {
 			if err := e.state.Enqueue(ctx, id, e.opts.Now()); err != nil {
 				return err
 			}
 		}
 		if next != string(mark) {
-			if err := e.state.SaveCheckpoint(ctx, cpAppMark, []byte(next)); err != nil {
-				return err
-			}
+			return e.state.SaveCheckpoint(ctx, cpAppMark, []byte(next))
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	for _, ev := range events {
 		if err := c.event(ev); err != nil {

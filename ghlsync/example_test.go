@@ -193,3 +193,46 @@ func ExampleSweep() {
 	// Output:
 	// 1 true <nil>
 }
+
+// A Stream takes webhooks (Handle) and polls the feed while they are quiet;
+// each Next returns one event per changed contact.
+func ExampleStream() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+	stream := &ghlsync.Stream{Feed: &ghlsync.Feed{Client: client}}
+	// In production: webhook.NewHandler(verifier, stream.Handle).
+	_, _ = client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("ada@example.com")})
+	events, _ := stream.Next(ctx) // no webhook yet: the feed is polled
+	for _, ev := range events {
+		fmt.Println(ev.Source, ev.Contact.Email)
+	}
+	// Output:
+	// poll ada@example.com
+}
+
+// Reconcile lists what differs between the app's records and the
+// location's contacts, in one read.
+func ExampleReconcile() {
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+	ctx := context.Background()
+	_, _ = client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("ada@example.com"), City: ghl.Ptr("Paris")})
+	_, _ = client.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("grace@example.com")})
+	local := []ghlsync.LocalRecord{
+		{ID: "ada", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "ada@example.com").Set(ghlsync.FieldCity, "Lyon")},
+		{ID: "bob", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "bob@example.com")},
+	}
+	sum, err := ghlsync.Reconcile(ctx, client, local, ghlsync.ReconcileOptions{By: ghlsync.ByEmail}, func(r ghlsync.Row) error {
+		fmt.Println(r.Kind, r.Key, r.LocalIDs, r.Fields)
+		return nil
+	})
+	fmt.Println(sum.Matched, sum.MissingRemote, sum.MissingLocal, sum.Differs, err)
+	// Output:
+	// differs ada@example.com [ada] [city]
+	// missing locally grace@example.com [] []
+	// missing in HighLevel bob@example.com [bob] []
+	// 1 1 1 1 <nil>
+}

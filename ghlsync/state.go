@@ -94,6 +94,7 @@ type stateData struct {
 	OutboxSeq   int64                      `json:"outboxSeq,omitempty"`
 	History     []HistoryEntry             `json:"history,omitempty"`
 	reverse     map[Kind]map[string]string // kind → remote ID → local ID
+	undo        *[]func()                  // while changes may be undone
 }
 
 // baseKey is where a base is kept in a stateData (the form FileState has
@@ -122,15 +123,16 @@ func (d *stateData) link(kind Kind, localID, remoteID string) {
 		d.Links[kind], d.reverse[kind] = map[string]string{}, map[string]string{}
 	}
 	if old, ok := d.Links[kind][localID]; ok {
-		delete(d.reverse[kind], old)
+		deleteIn(d, d.reverse[kind], old)
 	}
-	d.Links[kind][localID], d.reverse[kind][remoteID] = remoteID, localID
+	setIn(d, d.Links[kind], localID, remoteID)
+	setIn(d, d.reverse[kind], remoteID, localID)
 }
 
 func (d *stateData) unlink(kind Kind, localID string) {
 	if old, ok := d.Links[kind][localID]; ok {
-		delete(d.reverse[kind], old)
-		delete(d.Links[kind], localID)
+		deleteIn(d, d.reverse[kind], old)
+		deleteIn(d, d.Links[kind], localID)
 	}
 }
 
@@ -158,37 +160,43 @@ type Batcher interface {
 	Batch(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
-// Batch runs fn with a context in which the state's writes go to a working
-// copy, kept (and, for a FileState, written once) when fn returns nil and
-// dropped when it returns an error. Reads with that context see the
-// batch's writes; other callers see none until it ends, and their writes
-// wait for it. fn must use the state from its own goroutine only.
+// Batch runs fn with a context in which the state's writes are kept
+// together: all of them (and, for a FileState, written in one file write)
+// when fn returns nil, none when it returns an error. Reads with that
+// context see the batch's writes; other callers wait for the batch to end.
+// fn must use the state with the context it is given only, from its own
+// goroutine.
 func (m *MemoryState) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
 		return fn(ctx) // already in one
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	unlock := m.lock()
-	work := m.d.clone()
-	unlock()
-	if err := fn(context.WithValue(ctx, memBatchKey{m}, work)); err != nil {
-		return err
-	}
 	defer m.lock()()
-	if m.save != nil {
-		if err := m.save(work); err != nil {
-			return err
-		}
+	var undo []func()
+	m.d.undo = &undo
+	err := fn(context.WithValue(ctx, memBatchKey{m}, m.d))
+	m.d.undo = nil
+	if err == nil && m.save != nil {
+		err = m.save(m.d)
 	}
-	m.d = work
-	return nil
+	if err != nil {
+		rollback(undo)
+	}
+	return err
+}
+
+// rollback undoes changes, the last first.
+func rollback(undo []func()) {
+	for i := len(undo) - 1; i >= 0; i-- {
+		undo[i]()
+	}
 }
 
 // view returns the data a read with ctx sees, and what to call after.
 func (m *MemoryState) view(ctx context.Context) (*stateData, func()) {
 	if d, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
-		return d, func() {}
+		return d, func() {} // the batch holds the lock
 	}
 	unlock := m.lock()
 	return m.d, unlock
@@ -212,7 +220,8 @@ func (m *MemoryState) change(ctx context.Context, f func(d *stateData)) error {
 }
 
 // changeIf is change for an f that may refuse (and then changes nothing:
-// f checks before it writes).
+// f checks before it writes). A change that cannot be saved is undone, so
+// memory never runs ahead of what was saved.
 func (m *MemoryState) changeIf(ctx context.Context, f func(d *stateData) error) error {
 	if d, ok := ctx.Value(memBatchKey{m}).(*stateData); ok {
 		return f(d)
@@ -221,34 +230,62 @@ func (m *MemoryState) changeIf(ctx context.Context, f func(d *stateData) error) 
 	defer m.wmu.Unlock()
 	defer m.lock()()
 	if m.save == nil {
-		next := m.d
-		if err := f(next); err != nil {
-			return err
-		}
-		return nil
+		return f(m.d)
 	}
-	next := m.d.clone()
-	if err := f(next); err != nil {
-		return err
+	var undo []func()
+	m.d.undo = &undo
+	err := f(m.d)
+	m.d.undo = nil
+	if err == nil {
+		err = m.save(m.d)
 	}
-	if err := m.save(next); err != nil {
-		return err
+	if err != nil {
+		rollback(undo)
 	}
-	m.d = next
-	return nil
+	return err
 }
 
-func (d *stateData) clone() *stateData {
-	c := &stateData{Checkpoints: maps.Clone(d.Checkpoints), Bases: maps.Clone(d.Bases), Links: map[Kind]map[string]string{},
-		Outbox: maps.Clone(d.Outbox), OutboxSeq: d.OutboxSeq, History: d.History[:len(d.History):len(d.History)]}
-	if c.Outbox == nil {
-		c.Outbox = map[string]OutboxEntry{}
+// remember records how to undo a change about to be made, when changes
+// may be undone (a batch, or a change not saved yet).
+func (d *stateData) remember(f func()) {
+	if d.undo != nil {
+		*d.undo = append(*d.undo, f)
 	}
-	for k, v := range d.Links {
-		c.Links[k] = maps.Clone(v)
+}
+
+// setIn sets m[k] = v, remembering the old entry.
+func setIn[K comparable, V any](d *stateData, m map[K]V, k K, v V) {
+	old, had := m[k]
+	d.remember(func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+	m[k] = v
+}
+
+// deleteIn deletes m[k], remembering it.
+func deleteIn[K comparable, V any](d *stateData, m map[K]V, k K) {
+	if old, had := m[k]; had {
+		d.remember(func() { m[k] = old })
+		delete(m, k)
 	}
-	c.index()
-	return c
+}
+
+// setSeq sets the outbox sequence, remembering the old one.
+func (d *stateData) setSeq(n int64) {
+	old := d.OutboxSeq
+	d.remember(func() { d.OutboxSeq = old })
+	d.OutboxSeq = n
+}
+
+// setHistory replaces the history, remembering the old one.
+func (d *stateData) setHistory(h []HistoryEntry) {
+	old := d.History
+	d.remember(func() { d.History = old })
+	d.History = h
 }
 
 // Checkpoint returns the checkpoint saved under name, or nil.
@@ -261,7 +298,7 @@ func (m *MemoryState) Checkpoint(ctx context.Context, name string) ([]byte, erro
 // SaveCheckpoint replaces the checkpoint under name.
 func (m *MemoryState) SaveCheckpoint(ctx context.Context, name string, cp []byte) error {
 	cp = append([]byte(nil), cp...)
-	return m.change(ctx, func(d *stateData) { d.Checkpoints[name] = cp })
+	return m.change(ctx, func(d *stateData) { setIn(d, d.Checkpoints, name, cp) })
 }
 
 // Base returns the base record of a HighLevel record.
@@ -276,7 +313,7 @@ func (m *MemoryState) Base(ctx context.Context, kind Kind, remoteID string) (Rec
 // SaveBase replaces the base record of a HighLevel record.
 func (m *MemoryState) SaveBase(ctx context.Context, kind Kind, remoteID string, r Record) error {
 	r.Fields, r.Tags = maps.Clone(r.Fields), append([]string(nil), r.Tags...)
-	return m.change(ctx, func(d *stateData) { d.Bases[baseKey(kind, remoteID)] = r })
+	return m.change(ctx, func(d *stateData) { setIn(d, d.Bases, baseKey(kind, remoteID), r) })
 }
 
 // RemoteID returns the HighLevel ID linked to localID.
@@ -535,13 +572,13 @@ type OutboxEntry struct {
 // Enqueue records a change of id.
 func (m *MemoryState) Enqueue(ctx context.Context, id string, at time.Time) error {
 	return m.change(ctx, func(d *stateData) {
-		d.OutboxSeq++
+		d.setSeq(d.OutboxSeq + 1)
 		e, ok := d.Outbox[id]
 		if !ok {
 			e = OutboxEntry{ID: id, Since: at, Next: at}
 		}
 		e.Seq = d.OutboxSeq
-		d.Outbox[id] = e
+		setIn(d, d.Outbox, id, e)
 	})
 }
 
@@ -585,7 +622,7 @@ func (m *MemoryState) Dequeue(ctx context.Context, id string, seq int64) error {
 	}
 	return m.change(ctx, func(d *stateData) {
 		if e, ok := d.Outbox[id]; ok && e.Seq == seq {
-			delete(d.Outbox, id)
+			deleteIn(d, d.Outbox, id)
 		}
 	})
 }
@@ -595,12 +632,12 @@ func (m *MemoryState) Retry(ctx context.Context, id string, next time.Time, last
 	return m.change(ctx, func(d *stateData) {
 		e, ok := d.Outbox[id]
 		if !ok {
-			d.OutboxSeq++
+			d.setSeq(d.OutboxSeq + 1)
 			e = OutboxEntry{ID: id, Since: next, Seq: d.OutboxSeq}
 		}
 		e.Next, e.LastErr = next, lastErr
 		e.Attempts++
-		d.Outbox[id] = e
+		setIn(d, d.Outbox, id, e)
 	})
 }
 
@@ -612,8 +649,9 @@ func (m *MemoryState) Queued(ctx context.Context) (int, error) {
 }
 
 // MaxHistory is how many history entries a MemoryState (and so a
-// FileState) keeps at least: beyond a quarter more, the oldest go. ExportHistory them
-// regularly, or keep the state in a database, to keep them all.
+// FileState) keeps at least: beyond a quarter more, the oldest go. Export
+// them regularly, or keep the state in a database (boltstate), to keep
+// them all.
 const MaxHistory = 20000
 
 // AppendHistory appends entries, dropping the oldest beyond MaxHistory.
@@ -626,7 +664,7 @@ func (m *MemoryState) AppendHistory(ctx context.Context, entries ...HistoryEntry
 		if len(h) > MaxHistory+MaxHistory/4 { // trimmed a quarter at a time
 			h = slices.Clone(h[len(h)-MaxHistory:])
 		}
-		d.History = h
+		d.setHistory(h)
 	})
 }
 

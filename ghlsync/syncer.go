@@ -250,18 +250,33 @@ func (s *Syncer) create(ctx context.Context, localID string, local Record) (*Con
 	out := &ContactResult{RemoteID: res.Contact.ID, Local: m.Merged, LocalChanged: len(m.ToLocal) > 0, Created: true,
 		Changes: changes(Local, local, m.Merged, m.ToLocal)}
 	// The link is recorded at once (a crash before it would make the next
-	// run look the key up again, which finds this contact: no duplicate).
-	if err := s.State.Link(ctx, KindContact, localID, res.Contact.ID); err != nil {
-		return nil, err
-	}
+	// run look the key up again, which finds this contact: no duplicate),
+	// with the base when the app has nothing to save: in one batch where
+	// the state has them.
 	next := baseAfter(m.Merged, remote, nil)
 	save := func(ctx context.Context) error { return s.State.SaveBase(ctx, KindContact, res.Contact.ID, next) }
-	if out.LocalChanged {
-		out.commit = save
-	} else if err := save(ctx); err != nil {
+	err = inBatch(ctx, s.State, func(ctx context.Context) error {
+		if err := s.State.Link(ctx, KindContact, localID, res.Contact.ID); err != nil {
+			return err
+		}
+		if out.LocalChanged {
+			out.commit = save
+			return nil
+		}
+		return save(ctx)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// inBatch runs fn in one batch of st's, where st has them.
+func inBatch(ctx context.Context, st State, fn func(ctx context.Context) error) error {
+	if b, ok := st.(Batcher); ok {
+		return b.Batch(ctx, fn)
+	}
+	return fn(ctx)
 }
 
 // PullResult is a HighLevel contact adopted by PullNew.
