@@ -3,6 +3,8 @@ package ghlsync_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -225,14 +227,17 @@ func ExampleReconcile() {
 		{ID: "ada", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "ada@example.com").Set(ghlsync.FieldCity, "Lyon")},
 		{ID: "bob", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "bob@example.com")},
 	}
+	var rows []string
 	sum, err := ghlsync.Reconcile(ctx, client, local, ghlsync.ReconcileOptions{By: ghlsync.ByEmail}, func(r ghlsync.Row) error {
-		fmt.Println(r.Kind, r.Key, r.LocalIDs, r.Fields)
+		rows = append(rows, fmt.Sprint(r.Key, ": ", r.Kind, " ", r.LocalIDs, r.Fields)) // or write a CSV row
 		return nil
 	})
+	slices.Sort(rows)
+	fmt.Println(strings.Join(rows, "\n"))
 	fmt.Println(sum.Matched, sum.MissingRemote, sum.MissingLocal, sum.Differs, err)
 	// Output:
-	// differs ada@example.com [ada] [city]
-	// missing locally grace@example.com [] []
-	// missing in HighLevel bob@example.com [bob] []
+	// ada@example.com: differs [ada] [city]
+	// bob@example.com: missing in HighLevel [bob] []
+	// grace@example.com: missing locally [] []
 	// 1 1 1 1 <nil>
 }
