@@ -78,7 +78,7 @@ func BenchmarkEngineImport(b *testing.B) {
 			var peak atomic.Uint64
 			for b.Loop() {
 				b.StopTimer()
-				srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000_000, time.Second))
+				srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000_000, time.Second), ghltest.WithDailyLimit(1_000_000_000))
 				client, err := srv.Client(ghl.WithoutRateLimiter())
 				if err != nil {
 					b.Fatal(err)

@@ -836,7 +836,7 @@ func TestEngineWiring(t *testing.T) {
 	dir := t.TempDir()
 	person := ghlsync.Person{ID: "ada", Record: ghlsync.Record{}.Set(ghlsync.FieldEmail, "ada@example.com")}
 
-	state, err := ghlsync.OpenFileState(filepath.Join(dir, "ghl-sync.json"))
+	state, err := ghlsync.OpenFileState(filepath.Join(dir, "ghl-sync.json")) // or boltstate.Open, for more than a thousand people
 	if err != nil {
 		log.Fatal(err)
 	}

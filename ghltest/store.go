@@ -44,6 +44,8 @@ type location struct {
 	id, company     string
 	allowDuplicates bool
 	byID            map[string]*contact
+	byEmail         map[string][]*contact // lower-cased email → contacts; see reindex
+	byPhone         map[string][]*contact
 	list            []*contact         // ordered by dateAdded, then ID
 	tags            []*ghl.LocationTag // the location's tag definitions, in creation order
 	fields          []*ghl.CustomFieldDefinition
@@ -53,11 +55,12 @@ type location struct {
 // return.
 type contact struct {
 	ghl.Contact
-	tasks        []*ghl.Task
-	notes        []*ghl.Note
-	appointments []ghl.Appointment
-	campaigns    map[string]bool
-	workflows    map[string]string // workflow ID -> eventStartTime
+	indexedEmail, indexedPhone string // the keys byEmail and byPhone hold it under
+	tasks                      []*ghl.Task
+	notes                      []*ghl.Note
+	appointments               []ghl.Appointment
+	campaigns                  map[string]bool
+	workflows                  map[string]string // workflow ID -> eventStartTime
 
 	// enc caches the contact's JSON for search pages; it is valid while
 	// encGen equals the server's write generation.
@@ -78,6 +81,9 @@ type indexVersion struct {
 // written records a write of ct for the lagging search index. Callers hold
 // s.mu.
 func (s *Server) written(ct *contact) {
+	if l := s.locations[ct.LocationID]; l != nil && l.byID[ct.ID] == ct {
+		l.reindex(ct)
+	}
 	lag := s.cfg.searchLag
 	if lag <= 0 {
 		return
@@ -195,6 +201,7 @@ func (l *location) insert(c *contact) {
 	l.byID[c.ID] = c
 	i, _ := slices.BinarySearchFunc(l.list, c, compareAdded)
 	l.list = slices.Insert(l.list, i, c)
+	l.reindex(c)
 }
 
 // remove deletes a contact. Callers hold s.mu.
@@ -202,6 +209,41 @@ func (l *location) remove(c *contact) {
 	delete(l.byID, c.ID)
 	if i, found := slices.BinarySearchFunc(l.list, c, compareAdded); found {
 		l.list = slices.Delete(l.list, i, i+1)
+	}
+	unindex(l.byEmail, c.indexedEmail, c)
+	unindex(l.byPhone, c.indexedPhone, c)
+	c.indexedEmail, c.indexedPhone = "", ""
+}
+
+// reindex files c under its current email and phone (after a write).
+// Callers hold s.mu.
+func (l *location) reindex(c *contact) {
+	if l.byEmail == nil {
+		l.byEmail, l.byPhone = map[string][]*contact{}, map[string][]*contact{}
+	}
+	if c.indexedEmail != c.EmailLowerCase {
+		unindex(l.byEmail, c.indexedEmail, c)
+		if c.EmailLowerCase != "" {
+			l.byEmail[c.EmailLowerCase] = append(l.byEmail[c.EmailLowerCase], c)
+		}
+		c.indexedEmail = c.EmailLowerCase
+	}
+	if c.indexedPhone != c.Phone {
+		unindex(l.byPhone, c.indexedPhone, c)
+		if c.Phone != "" {
+			l.byPhone[c.Phone] = append(l.byPhone[c.Phone], c)
+		}
+		c.indexedPhone = c.Phone
+	}
+}
+
+func unindex(m map[string][]*contact, k string, c *contact) {
+	if k == "" {
+		return
+	}
+	m[k] = slices.DeleteFunc(m[k], func(x *contact) bool { return x == c })
+	if len(m[k]) == 0 {
+		delete(m, k)
 	}
 }
 
@@ -215,19 +257,24 @@ func compareAdded(a, b *contact) int {
 // findMatch returns the contact whose email, then phone, matches, skipping
 // except. Callers hold s.mu.
 func (l *location) findMatch(email, phone, except string) (*contact, string) {
+	first := func(cands []*contact, match func(*contact) bool) *contact {
+		var best *contact
+		for _, c := range cands {
+			if c.ID != except && match(c) && l.byID[c.ID] == c && (best == nil || compareAdded(c, best) < 0) {
+				best = c
+			}
+		}
+		return best
+	}
 	if email != "" {
 		e := strings.ToLower(email)
-		for _, c := range l.list {
-			if c.ID != except && c.EmailLowerCase == e {
-				return c, "email"
-			}
+		if c := first(l.byEmail[e], func(c *contact) bool { return c.EmailLowerCase == e }); c != nil {
+			return c, "email"
 		}
 	}
 	if phone != "" {
-		for _, c := range l.list {
-			if c.ID != except && c.Phone == phone {
-				return c, "phone"
-			}
+		if c := first(l.byPhone[phone], func(c *contact) bool { return c.Phone == phone }); c != nil {
+			return c, "phone"
 		}
 	}
 	return nil, ""
