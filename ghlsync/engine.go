@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,6 +194,18 @@ type EngineOptions struct {
 	// MinBackoff and MaxBackoff bound the wait before a failed person is
 	// tried again (defaults 5 s and 10 minutes), doubling per attempt.
 	MinBackoff, MaxBackoff time.Duration
+	// Replica names this process among the replicas that share a
+	// Replicated state (default: the host name and process ID).
+	Replica string
+	// LeaseTTL is how long the pull lease lasts unless renewed (each
+	// cycle renews it, and a long cycle every third of it, between
+	// people): when its holder dies, another replica pulls after at most
+	// this long (default 30 s).
+	LeaseTTL time.Duration
+	// ClaimTTL is how long a replica's claim on a person lasts if it dies
+	// while syncing them (default 2 minutes; keep it above the longest one
+	// person's sync may take, rate limit waits included).
+	ClaimTTL time.Duration
 	// Now is the engine's clock (default time.Now); tests pass a settable
 	// one (ghltest.Clock).
 	Now func() time.Time
@@ -234,6 +248,7 @@ type Engine struct {
 	app    App
 	opts   EngineOptions
 	state  EngineState
+	rep    Replicated // the state, when replicas share it
 	syncer *Syncer
 	stream *Stream
 
@@ -287,6 +302,12 @@ func NewEngine(client *ghl.Client, app App, opts EngineOptions) (*Engine, error)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Replica == "" {
+		host, _ := os.Hostname()
+		opts.Replica = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), rand.Int64N(1<<31))
+	}
+	opts.LeaseTTL = cmp.Or(opts.LeaseTTL, 30*time.Second)
+	opts.ClaimTTL = cmp.Or(opts.ClaimTTL, 2*time.Minute)
 	e := &Engine{client: client, app: app, opts: opts, state: opts.State,
 		syncer: &Syncer{Client: client, State: opts.State, Merge: opts.Merge, Key: opts.Key, Fields: opts.Fields, NewItemID: opts.NewItemID}}
 	ctx := context.Background()
@@ -296,6 +317,7 @@ func NewEngine(client *ghl.Client, app App, opts EngineOptions) (*Engine, error)
 	}
 	e.stream = &Stream{Feed: &Feed{Client: client}, Quiet: opts.Quiet, PollEvery: opts.PollEvery, Now: opts.Now, Checkpoint: cp,
 		Echo: e.echo}
+	e.rep, _ = opts.State.(Replicated)
 	b, err := opts.State.Checkpoint(ctx, cpRun)
 	if err != nil {
 		return nil, err
@@ -323,8 +345,19 @@ func (e *Engine) Syncer() *Syncer { return e.syncer }
 
 // Handle takes a verified webhook delivery; plug it into
 // webhook.NewHandler. It only records a hint for the next cycle, so it
-// answers at once.
-func (e *Engine) Handle(ctx context.Context, ev webhook.Event) error { return e.stream.Handle(ctx, ev) }
+// answers at once; with a Replicated state, the hint goes to the state for
+// whichever replica pulls (an error then makes the handler answer 500, and
+// HighLevel delivers again).
+func (e *Engine) Handle(ctx context.Context, ev webhook.Event) error {
+	if e.rep == nil {
+		return e.stream.Handle(ctx, ev)
+	}
+	h, ok := HintOf(ev)
+	if !ok {
+		return nil
+	}
+	return e.rep.AddHint(ctx, h)
+}
 
 // Changed tells the engine the app changed (or created) the person with id.
 // The person is queued, durably, for the next cycle.
@@ -372,6 +405,9 @@ func (e *Engine) RunOnce(ctx context.Context) (*RunSummary, error) {
 	ctx = ghl.ContextWithRequestCounter(ctx, &counter)
 	c := &cycle{e: e, ctx: ctx, sum: &RunSummary{Run: e.run}, done: map[string]bool{}}
 	err := c.run()
+	if errors.Is(err, errLeaseLost) {
+		err = nil
+	}
 	if ferr := c.flush(); err == nil {
 		err = ferr
 	}
@@ -415,6 +451,33 @@ type cycle struct {
 	sum     *RunSummary
 	done    map[string]bool // people synced this cycle
 	history []HistoryEntry
+	puller  bool // this replica holds the pull lease (always, alone)
+	leased  time.Time
+}
+
+// errLeaseLost ends a cycle whose replica lost the pull lease mid-cycle
+// (it ran past LeaseTTL without renewing, and another replica took it):
+// what it had not finished is the new holder's.
+var errLeaseLost = errors.New("ghlsync: the pull lease passed to another replica")
+
+// keepLease renews the pull lease during a long cycle, a third of
+// LeaseTTL after it was last taken, so that it does not lapse under a live
+// holder.
+func (c *cycle) keepLease() error {
+	e := c.e
+	if e.rep == nil || !c.puller || e.opts.Now().Sub(c.leased) < e.opts.LeaseTTL/3 {
+		return nil
+	}
+	ok, err := e.rep.Lease(c.ctx, "pull", e.opts.Replica, e.opts.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.puller = false
+		return errLeaseLost
+	}
+	c.leased = e.opts.Now()
+	return nil
 }
 
 // want says which of HighLevel's sides of a person must be read.
@@ -424,10 +487,33 @@ var wantAll = want{true, true, true}
 
 func (c *cycle) run() error {
 	e, ctx := c.e, c.ctx
+	// One replica pulls: the lease holder.
+	puller, hintIDs := true, []int64(nil)
+	if e.rep != nil {
+		var err error
+		if puller, err = e.rep.Lease(ctx, "pull", e.opts.Replica, e.opts.LeaseTTL); err != nil {
+			return err
+		}
+		if puller {
+			hints, err := e.rep.Hints(ctx, 10000)
+			if err != nil {
+				return err
+			}
+			for _, h := range hints {
+				e.stream.addHint(h, true)
+				hintIDs = append(hintIDs, h.ID)
+			}
+		}
+	}
+	c.puller, c.leased = puller, e.opts.Now()
+	if !puller {
+		return c.push()
+	}
 	// What HighLevel says changed (webhook hints; the feed while quiet).
 	events, err := e.stream.Next(ctx)
 	if err != nil {
 		c.fail("", fmt.Errorf("ghlsync: changes from HighLevel: %w", err))
+		hintIDs = nil // kept in the state, for the next cycle
 	}
 	// What the app says changed, into the outbox first.
 	mark, err := e.state.Checkpoint(ctx, cpAppMark)
@@ -458,7 +544,35 @@ func (c *cycle) run() error {
 			return err
 		}
 	}
-	due, err := e.state.Due(ctx, e.opts.Now(), 0)
+	if err := c.push(); err != nil {
+		return err
+	}
+	// One background read: tasks edited in HighLevel fire no webhook, and
+	// notes have no search.
+	if e.stream.quiet() && e.run%2 == 0 {
+		err = c.noteRound()
+	} else {
+		err = c.taskRound()
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.sweep(); err != nil {
+		return err
+	}
+	// The feed's position last: what it delivered was applied or queued.
+	if err := e.state.SaveCheckpoint(ctx, cpFeed, e.stream.Checkpoint); err != nil {
+		return err
+	}
+	if len(hintIDs) > 0 {
+		return e.rep.DoneHints(ctx, hintIDs)
+	}
+	return nil
+}
+
+// push syncs the people due in the outbox.
+func (c *cycle) push() error {
+	due, err := c.e.state.Due(c.ctx, c.e.opts.Now(), 0)
 	if err != nil {
 		return err
 	}
@@ -477,21 +591,23 @@ func (c *cycle) run() error {
 			return err
 		}
 	}
-	// One background read: tasks edited in HighLevel fire no webhook, and
-	// notes have no search.
-	if e.stream.quiet() && e.run%2 == 0 {
-		err = c.noteRound()
-	} else {
-		err = c.taskRound()
+	return nil
+}
+
+// claim takes the person for this replica where replicas share the state;
+// ok false: another replica is syncing them. Call release after.
+func (c *cycle) claim(lid string) (ok bool, release func(), err error) {
+	rep := c.e.rep
+	if rep == nil {
+		return true, func() {}, nil
 	}
-	if err != nil {
-		return err
+	if err := c.keepLease(); err != nil {
+		return false, nil, err
 	}
-	if err := c.sweep(); err != nil {
-		return err
+	if ok, err = rep.Claim(c.ctx, lid, c.e.opts.Replica, c.e.opts.ClaimTTL); err != nil || !ok {
+		return false, nil, err
 	}
-	// The feed's position last: what it delivered was applied or queued.
-	return e.state.SaveCheckpoint(ctx, cpFeed, e.stream.Checkpoint)
+	return true, func() { _ = rep.Release(context.WithoutCancel(c.ctx), lid, c.e.opts.Replica) }, nil
 }
 
 // event applies one change from HighLevel.
@@ -601,6 +717,11 @@ func (c *cycle) pendingOwner(ct ghl.Contact) (string, error) {
 func (c *cycle) inactive(lid, rid, why string) error {
 	e, ctx := c.e, c.ctx
 	c.done[lid] = true
+	ok, release, err := c.claim(lid)
+	if err != nil || !ok {
+		return err
+	}
+	defer release()
 	p, ok, err := e.app.Person(ctx, lid)
 	if err == nil && (!ok || p.Inactive) {
 		return c.dequeue(lid) // deleted in the app too, or marked already
@@ -631,6 +752,11 @@ func (c *cycle) dequeue(lid string) error {
 func (c *cycle) person(lid string, remote *ghl.Contact, w want) error {
 	e, ctx := c.e, c.ctx
 	c.done[lid] = true
+	ok, release, err := c.claim(lid)
+	if err != nil || !ok {
+		return err // another replica is syncing them: it stays queued
+	}
+	defer release()
 	mark := len(c.history)
 	entry, queued, err := e.state.Pending(ctx, lid)
 	if err != nil {

@@ -907,3 +907,90 @@ func TestRunOnceAfterTheEndWritesNothing(t *testing.T) {
 	cp, _ := env.state.Checkpoint(env.ctx, "engine:run")
 	assert.Nil(t, cp, "no cycle recorded")
 }
+
+// clockLeases is a MemoryState replicas could share, its leases and claims
+// lapsing by a test clock.
+type clockLeases struct {
+	*ghlsync.MemoryState
+	now    func() time.Time
+	mu     gosync.Mutex
+	leases map[string]lease // "lease:" or "claim:" + name
+	hints  []ghlsync.Hint
+}
+
+type lease struct {
+	holder string
+	until  time.Time
+}
+
+func (s *clockLeases) take(key, holder string, ttl time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.leases[key]; ok && l.holder != holder && s.now().Before(l.until) {
+		return false
+	}
+	s.leases[key] = lease{holder, s.now().Add(ttl)}
+	return true
+}
+
+func (s *clockLeases) Lease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	return s.take("lease:"+name, holder, ttl), nil
+}
+
+func (s *clockLeases) Claim(_ context.Context, person, holder string, ttl time.Duration) (bool, error) {
+	return s.take("claim:"+person, holder, ttl), nil
+}
+
+func (s *clockLeases) Release(_ context.Context, person, holder string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leases["claim:"+person].holder == holder {
+		delete(s.leases, "claim:"+person)
+	}
+	return nil
+}
+
+func (s *clockLeases) AddHint(_ context.Context, h ghlsync.Hint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.ID = int64(len(s.hints) + 1)
+	s.hints = append(s.hints, h)
+	return nil
+}
+
+func (s *clockLeases) Hints(context.Context, int) ([]ghlsync.Hint, error) { return nil, nil }
+func (s *clockLeases) DoneHints(context.Context, []int64) error           { return nil }
+
+// TestEngineKeepsThePullLeaseThroughALongCycle: a cycle that runs longer
+// than LeaseTTL (an import at HighLevel's rate limit) renews the pull lease
+// as it goes, so no other replica starts pulling under a live holder.
+func TestEngineKeepsThePullLeaseThroughALongCycle(t *testing.T) {
+	t.Parallel()
+	clk := ghltest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	srv := ghltest.NewServer(ghltest.WithClock(clk.Now), ghltest.WithRateLimit(1_000_000, time.Second))
+	t.Cleanup(srv.Close)
+	api, err := srv.Client()
+	require.NoError(t, err)
+	st := &clockLeases{MemoryState: ghlsync.NewMemoryState(), now: clk.Now, leases: map[string]lease{}}
+	app := newMemApp()
+	const ttl = 30 * time.Second
+	var rivals []string
+	app.onPerson = func(id string) { // each person takes half the lease's time
+		clk.Advance(ttl / 2)
+		if ok, _ := st.Lease(context.Background(), "pull", "r2", ttl); ok {
+			rivals = append(rivals, id)
+		}
+	}
+	eng, err := ghlsync.NewEngine(api, app, ghlsync.EngineOptions{State: st, Replica: "r1", LeaseTTL: ttl, Now: clk.Now,
+		Key: ghlsync.EnsureOptions{Probes: []time.Duration{0}}})
+	require.NoError(t, err)
+	for i := range 8 {
+		id := fmt.Sprint("p", i)
+		app.save(ghlsync.Person{ID: id, Record: ghlsync.Record{UpdatedAt: clk.Now()}.Set(ghlsync.FieldEmail, id+"@example.com")})
+		require.NoError(t, eng.Changed(context.Background(), id))
+	}
+	sum, err := eng.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 8, sum.Created)
+	assert.Empty(t, rivals, "another replica took the pull lease while r1's cycle ran")
+}

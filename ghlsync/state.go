@@ -14,6 +14,8 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/ghlkit/ghl"
 )
 
 // Kind is a kind of synced record.
@@ -557,6 +559,43 @@ type EngineState interface {
 	// History calls fn for each entry, oldest first, of the app's person
 	// ("" for all), until fn returns false.
 	History(ctx context.Context, person string, fn func(HistoryEntry) bool) error
+}
+
+// Replicated is an EngineState several processes share (pgstate's): an
+// engine on each replica takes the pull lease before it pulls (the feed,
+// webhook hints, the background reads, the sweep), so one replica pulls at
+// a time and another takes over when its lease lapses; hands the webhooks
+// it receives to the state for the lease holder; and claims each person
+// before it syncs them, so no two replicas push one person at once. Any
+// replica pushes from the shared outbox.
+type Replicated interface {
+	EngineState
+	// Lease takes, or renews, the lease name for holder until ttl from
+	// now, unless another holder's is current; ok says holder has it.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (ok bool, err error)
+	// Claim takes person for holder until ttl from now, unless another
+	// holder's claim is current; ok says holder has it.
+	Claim(ctx context.Context, person, holder string, ttl time.Duration) (ok bool, err error)
+	// Release drops holder's claim on person.
+	Release(ctx context.Context, person, holder string) error
+	// AddHint keeps a webhook's hint for the lease holder.
+	AddHint(ctx context.Context, h Hint) error
+	// Hints returns up to limit hints, oldest first.
+	Hints(ctx context.Context, limit int) ([]Hint, error)
+	// DoneHints removes the hints of the given IDs (those Hints
+	// returned: one saved meanwhile, under a lower ID by a transaction
+	// that committed late, stays).
+	DoneHints(ctx context.Context, ids []int64) error
+}
+
+// Hint is a webhook delivery as a Replicated state keeps it.
+type Hint struct {
+	ID        int64        // set by the state
+	Kind      string       // "contact", "delete", "task" or "note"
+	ContactID string       // "" for a task delivery without one
+	TaskID    string       // a task delivery's task, to find its contact
+	TaskTitle string       // and its title
+	Payload   *ghl.Contact `json:",omitempty"` // a contact delivery's contact
 }
 
 // OutboxEntry is a person waiting in the outbox.

@@ -113,28 +113,44 @@ func (s *Stream) now() time.Time {
 // webhook.NewHandler's function. It only records the hint, so it answers
 // quickly.
 func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
+	h, ok := HintOf(ev)
+	s.addHint(h, ok)
+	return nil
+}
+
+// HintOf is the hint a webhook delivery gives the sync: ok is false for a
+// delivery it has no use for.
+func HintOf(ev webhook.Event) (h Hint, ok bool) {
+	switch e := ev.(type) {
+	case *webhook.ContactEvent:
+		if e.Type == webhook.ContactDelete {
+			return Hint{Kind: "delete", ContactID: e.ID}, e.ID != ""
+		}
+		c := e.Contact
+		return Hint{Kind: "contact", ContactID: e.ID, Payload: &c}, e.ID != ""
+	case *webhook.TaskEvent:
+		return Hint{Kind: "task", ContactID: e.ContactID, TaskID: e.ID, TaskTitle: e.Title}, e.ContactID != "" || e.ID != ""
+	case *webhook.NoteEvent:
+		return Hint{Kind: "note", ContactID: e.ContactID}, e.ContactID != ""
+	}
+	return Hint{}, false
+}
+
+// addHint records a hint (and, useful or not, that webhooks flow).
+func (s *Stream) addHint(hint Hint, useful bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastHook = s.now() // any delivery shows webhooks are flowing
-	var id, kind string
-	var payload *ghl.Contact
-	switch e := ev.(type) {
-	case *webhook.ContactEvent:
-		id, kind, payload = e.ID, e.Type, &e.Contact
-	case *webhook.TaskEvent:
-		id, kind = e.ContactID, "task"
-		if id == "" && e.ID != "" {
-			if s.orphans == nil {
-				s.orphans = map[string]orphanTask{}
-			}
-			s.orphans[e.ID] = orphanTask{title: e.Title}
-			return nil
-		}
-	case *webhook.NoteEvent:
-		id, kind = e.ContactID, "note"
+	if !useful {
+		return
 	}
-	if id == "" {
-		return nil
+	id := hint.ContactID
+	if id == "" { // a task delivery without its contact: found by its title
+		if s.orphans == nil {
+			s.orphans = map[string]orphanTask{}
+		}
+		s.orphans[hint.TaskID] = orphanTask{title: hint.TaskTitle}
+		return
 	}
 	if s.hints == nil {
 		s.hints = map[string]*Event{}
@@ -144,17 +160,16 @@ func (s *Stream) Handle(_ context.Context, ev webhook.Event) error {
 		h = &Event{ContactID: id, Source: "webhook"}
 		s.hints[id] = h
 	}
-	switch kind {
+	switch hint.Kind {
 	case "task":
 		h.TasksChanged = true
 	case "note":
 		h.NotesChanged = true
-	case webhook.ContactDelete:
+	case "delete":
 		h.Deleted = true
 	default:
-		h.contact, h.payload = true, payload
+		h.contact, h.payload = true, hint.Payload
 	}
-	return nil
 }
 
 // Next returns the changes since the last call, one event per contact: the

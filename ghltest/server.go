@@ -237,6 +237,9 @@ type Request struct {
 	Header   http.Header
 	Body     []byte
 	Status   int // the status answered; 0 if the connection was dropped
+	// Received and Answered are when the request arrived and when its
+	// answer was written (zero if dropped), on the server's clock.
+	Received, Answered time.Time
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -294,7 +297,7 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: h, Body: body})
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: h, Body: body, Received: s.now()})
 	return len(s.log) - 1
 }
 
@@ -302,6 +305,9 @@ func (s *Server) setStatus(i, status int) {
 	s.mu.Lock()
 	if i < len(s.log) {
 		s.log[i].Status = status
+		if status != 0 {
+			s.log[i].Answered = s.now()
+		}
 	}
 	s.mu.Unlock()
 }

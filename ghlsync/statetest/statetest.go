@@ -45,6 +45,9 @@ func Run(t *testing.T, o Options) {
 	if _, ok := o.Open(t).(ghlsync.Batcher); ok {
 		t.Run("batch", func(t *testing.T) { batch(t, o.Open(t)) })
 	}
+	if _, ok := o.Open(t).(ghlsync.Replicated); ok {
+		t.Run("replicas", func(t *testing.T) { replicated(t, o.Open(t)) })
+	}
 	if o.Reopen != nil {
 		t.Run("survives a reopen", func(t *testing.T) { reopen(t, o) })
 	}
@@ -297,6 +300,76 @@ func history(t *testing.T, st ghlsync.EngineState) {
 	check(t, st.History(ctx, "", func(ghlsync.HistoryEntry) bool { n++; return n < 4 }))
 	if n != 4 {
 		t.Fatalf("History went on after fn returned false (%d calls)", n)
+	}
+}
+
+// replicated: one lease holder at a time, renewed by its holder, taken by
+// another once it lapses; one claim per person; hints in order, removed by
+// ID only.
+func replicated(t *testing.T, st ghlsync.EngineState) {
+	r := st.(ghlsync.Replicated)
+	const ttl = 200 * time.Millisecond
+	take := func(what string, try func() (bool, error), want bool) {
+		t.Helper()
+		ok, err := try()
+		check(t, err)
+		if ok != want {
+			t.Fatalf("%s: got %v, want %v", what, ok, want)
+		}
+	}
+	lease := func(holder string, ttl time.Duration) func() (bool, error) {
+		return func() (bool, error) { return r.Lease(ctx, "pull", holder, ttl) }
+	}
+	take("r1 takes the free lease", lease("r1", time.Hour), true)
+	take("r2 while r1 holds it", lease("r2", ttl), false)
+	take("r1 renews", lease("r1", ttl), true)
+	take("r2 while r1's renewal is current", lease("r2", ttl), false)
+	waitUntil(t, "r2 takes the lease once r1's lapses", lease("r2", time.Hour))
+	take("r1 after losing it", lease("r1", ttl), false)
+
+	claim := func(person, holder string) func() (bool, error) {
+		return func() (bool, error) { return r.Claim(ctx, person, holder, ttl) }
+	}
+	take("r1 claims ada", claim("ada", "r1"), true)
+	take("r2 claims ada", claim("ada", "r2"), false)
+	take("r2 claims bob", claim("bob", "r2"), true)
+	check(t, r.Release(ctx, "ada", "r2")) // not r2's: changes nothing
+	take("r2 claims ada after releasing another's claim", claim("ada", "r2"), false)
+	check(t, r.Release(ctx, "ada", "r1"))
+	take("r2 claims ada once released", claim("ada", "r2"), true)
+	waitUntil(t, "r1 claims bob once r2's claim lapses", claim("bob", "r1"))
+
+	for _, id := range []string{"c1", "c2", "c3"} {
+		check(t, r.AddHint(ctx, ghlsync.Hint{Kind: "contact", ContactID: id}))
+	}
+	hs, err := r.Hints(ctx, 2)
+	check(t, err)
+	if len(hs) != 2 || hs[0].ContactID != "c1" || hs[1].ContactID != "c2" || hs[0].ID >= hs[1].ID {
+		t.Fatalf("Hints(2) = %+v, want c1, c2 in order", hs)
+	}
+	check(t, r.DoneHints(ctx, []int64{hs[1].ID}))
+	hs, err = r.Hints(ctx, 10)
+	check(t, err)
+	if len(hs) != 2 || hs[0].ContactID != "c1" || hs[1].ContactID != "c3" {
+		t.Fatalf("after DoneHints of c2, Hints = %+v, want c1, c3", hs)
+	}
+}
+
+// waitUntil calls try until it succeeds (a lease or claim lapsing by the
+// state's own clock), for as long as the test may run.
+func waitUntil(t *testing.T, what string, try func() (bool, error)) {
+	t.Helper()
+	deadline, bounded := t.Deadline()
+	for {
+		ok, err := try()
+		check(t, err)
+		if ok {
+			return
+		}
+		if bounded && time.Until(deadline) < 5*time.Second {
+			t.Fatalf("%s: never happened", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -1,4 +1,4 @@
-package boltstate_test
+package pgstate_test
 
 import (
 	"context"
@@ -11,20 +11,34 @@ import (
 
 	"github.com/ghlkit/ghl/boltstate"
 	"github.com/ghlkit/ghl/ghlsync"
+	"github.com/ghlkit/ghl/pgstate"
 )
 
-// stateSizes are the records a state holds before it is measured.
-var stateSizes = []int{1000, 100000}
+// stateSizes are the records a state holds before it is measured; -short
+// (CI's run of every benchmark once) measures the first only.
+func stateSizes() []int {
+	if testing.Short() {
+		return []int{1000}
+	}
+	return []int{1000, 100000}
+}
 
 func benchRecord(i int) ghlsync.Record {
 	return ghlsync.Record{UpdatedAt: time.Unix(int64(i), 0)}.Set(ghlsync.FieldFirstName, fmt.Sprint("Person ", i)).
 		Set(ghlsync.FieldEmail, fmt.Sprintf("p%d@example.com", i)).Set(ghlsync.FieldCity, "Paris")
 }
 
+// batchState is a state that batches writes.
+type batchState interface {
+	ghlsync.EngineState
+	ghlsync.Batcher
+}
+
 // filled returns each kind of state holding n linked records with bases:
 // MemoryState, FileState (its file written at once, as a long-running app
-// would have grown it) and the embedded state (filled in batches).
-func filled(b *testing.B, n int) map[string]ghlsync.EngineState {
+// would have grown it), the embedded state and Postgres (filled in
+// batches); Postgres only where its programs are installed (pgURL "").
+func filled(b *testing.B, n int, pgURL string) map[string]ghlsync.EngineState {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -52,33 +66,51 @@ func filled(b *testing.B, n int) map[string]ghlsync.EngineState {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = bs.Close() })
-	for from := 0; from < n; from += 1000 {
-		err := bs.Batch(ctx, func(ctx context.Context) error {
-			for i := from; i < min(from+1000, n); i++ {
-				id := fmt.Sprintf("p%07d", i)
-				if err := bs.Link(ctx, ghlsync.KindContact, id, "hl-"+id); err != nil {
-					return err
-				}
-				if err := bs.SaveBase(ctx, ghlsync.KindContact, "hl-"+id, benchRecord(i)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	states := map[string]ghlsync.EngineState{"memory": mem, "file": fs, "bolt": bs}
+	batched := []batchState{bs}
+	if pgURL != "" {
+		ps, err := pgstate.Open(ctx, newPool(b, pgURL), newLocation())
 		if err != nil {
 			b.Fatal(err)
 		}
+		states["postgres"] = ps
+		batched = append(batched, ps)
 	}
-	return map[string]ghlsync.EngineState{"memory": mem, "file": fs, "bolt": bs}
+	for _, st := range batched {
+		for from := 0; from < n; from += 1000 {
+			err := st.Batch(ctx, func(ctx context.Context) error {
+				for i := from; i < min(from+1000, n); i++ {
+					id := fmt.Sprintf("p%07d", i)
+					if err := st.Link(ctx, ghlsync.KindContact, id, "hl-"+id); err != nil {
+						return err
+					}
+					if err := st.SaveBase(ctx, ghlsync.KindContact, "hl-"+id, benchRecord(i)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return states
 }
 
 // benchStates runs op on each state at each size: per-op time and
-// allocations (the goal for the embedded state: flat from 1,000 to
-// 100,000 records; FileState grows with the records it holds).
+// allocations (the goal for the embedded state and Postgres: flat from
+// 1,000 to 100,000 records; FileState grows with the records it holds).
+// Postgres runs with fsync on, as a production server would, so that its
+// commits and bbolt's are paid alike.
 func benchStates(b *testing.B, op func(ctx context.Context, st ghlsync.EngineState, i int) error) {
-	for _, n := range stateSizes {
-		states := filled(b, n)
-		for _, name := range []string{"memory", "file", "bolt"} {
+	pgURL := startPostgresOrNot(b, durable)
+	for _, n := range stateSizes() {
+		states := filled(b, n, pgURL)
+		for _, name := range []string{"memory", "file", "bolt", "postgres"} {
+			if states[name] == nil {
+				continue
+			}
 			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
 				ctx := context.Background()
 				b.ReportAllocs()
