@@ -548,23 +548,20 @@ func (c *OAuthConfig) InstalledLocations(ctx context.Context, agencyAccessToken 
 	if q.IsInstalled != nil {
 		v.Set("isInstalled", strconv.FormatBool(*q.IsInstalled))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base()+"/oauth/installedLocations?"+v.Encode(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("ghl: /oauth/installedLocations: %w", err)
+	// An API call like any other, on the agency's token: the one request
+	// path (rate limit under the company, retries, typed errors, no
+	// redirects).
+	opts := []Option{WithToken(agencyAccessToken), WithBaseURL(c.base()), WithHTTPClient(c.httpClient())}
+	if c.InsecureHTTP {
+		opts = append(opts, WithInsecureHTTP())
 	}
-	req.Header.Set("Authorization", "Bearer "+agencyAccessToken)
-	req.Header.Set("Version", APIVersion)
-	req.Header.Set("Accept", "application/json")
-	resp, body, err := c.send(req, "/oauth/installedLocations", maxResponseBody)
+	api, err := NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(http.MethodGet, "/oauth/installedLocations", resp.StatusCode, resp.Header, body, agencyAccessToken)
-	}
 	var out InstalledLocations
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("ghl: GET /oauth/installedLocations: %s", excerptJSONError(err))
+	if err := api.do(ctx, op{method: http.MethodGet, path: "/oauth/installedLocations", query: v, retryable: true}, &out, nil); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }

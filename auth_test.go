@@ -346,6 +346,19 @@ func TestInstalledLocations(t *testing.T) {
 	_, err = e.cfg.InstalledLocations(context.Background(), loc.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
 	assert.ErrorIs(t, err, ghl.ErrUnauthorized, "a location token is refused")
 	assert.NotContains(t, err.Error(), loc.AccessToken.Reveal())
+
+	// The one request path: a dropped connection is retried, the Version
+	// header is sent, an answer that is not JSON is a typed error.
+	e.srv.Inject(ghltest.Fault{Path: "/oauth/installedLocations", DropBefore: true})
+	res, err = e.cfg.InstalledLocations(context.Background(), tok.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
+	require.NoError(t, err, "retried after the dropped connection")
+	assert.Equal(t, 3, res.Count)
+	reqs := e.srv.Requests()
+	assert.Equal(t, ghl.APIVersion, reqs[len(reqs)-1].Header.Get("Version"))
+	e.srv.Inject(ghltest.Fault{Path: "/oauth/installedLocations", Status: 200, Body: "<html>", Times: 10})
+	_, err = e.cfg.InstalledLocations(context.Background(), tok.AccessToken.Reveal(), ghl.InstalledLocationsQuery{CompanyID: tok.CompanyID})
+	var ae *ghl.AnswerError
+	assert.ErrorAs(t, err, &ae)
 }
 
 func mustCode(t *testing.T, e *oauthEnv) string {

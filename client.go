@@ -46,8 +46,12 @@ type Client struct {
 	logger   *slog.Logger
 	retry    RetryPolicy
 	rc       *retryablehttp.Client
-	limiter  RateLimiter // nil: no proactive throttling
-	limitKey string
+	limiter  RateLimiter       // nil: no proactive throttling
+	seam     transport.Limiter // limiter, as the transport meets it
+	// authorizeFn is c.authorize, bound once (a method value made per
+	// request would allocate).
+	authorizeFn func(*http.Request) error
+	limitKey    string
 }
 
 // A TokenSource supplies the access token for each attempt of a request.
@@ -329,6 +333,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.limiter == nil && !s.noLimiter {
 		c.limiter = NewRateLimiter()
 	}
+	c.seam, c.authorizeFn = seamOf(c.limiter), c.authorize
 	if c.limitKey == "" {
 		c.limitKey = "default"
 	}

@@ -55,9 +55,11 @@ type op struct {
 	settle bool
 }
 
-// do is the one request path: every service method ends here. It encodes the
-// body, sets the headers, sends the request through the retry policy, and
-// turns the answer into out or a typed error. When out is non-nil the
+// do is the one request path: every service method ends here. It builds
+// the call (the body encoded, the retry policy and rate key settled), sends
+// it (send: every attempt prepared in one place, transport.Call.Prepare,
+// and one resend after a refreshed token), and interprets the answer
+// (interpret: status, body, decoding, outcome). When out is non-nil the
 // operation answers with a body, and an empty or null one is an error.
 func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error {
 	cs := callSettings{retries: c.retry.MaxRetries}
@@ -75,63 +77,14 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 		}
 		body = b
 	}
-	u := c.base + o.path
-	if len(o.query) > 0 {
-		u += "?" + o.query.Encode()
-	}
-	rateRetries := c.retry.MaxRateLimitRetries
-	if cs.retries == 0 {
-		rateRetries = 0 // the call is sent once
-	}
-	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxRateRetries: rateRetries,
-		MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody,
-		AttemptTimeout: cs.attempt}
-	if o.settle {
-		call.Settle = c.retry.SettleWait
-	}
+	call := c.newCall(&o, &cs)
 	if counter, ok := ctx.Value(requestCounterKey{}).(*RequestCounter); ok {
 		defer func() { counter.n.Add(int64(call.Attempts)) }()
 	}
-	if c.tokens != nil {
-		call.Authorize = c.authorize
-	}
-	if c.limiter != nil {
-		call.Key = c.limitKeyOf(&o)
-		if local, ok := c.limiter.(*LocalRateLimiter); ok {
-			call.Local = local.l // the fast path: no interface, no allocation
-		} else {
-			call.Limiter = limiterAdapter{c.limiter}
-		}
+	if call.Limiter != nil {
 		defer call.Release(nil) // an attempt that never got an answer
 	}
-	req, err := c.newRequest(ctx, call, o, u, body)
-	if err != nil {
-		return err
-	}
-	var start time.Time
-	logging := c.logger != nil && c.logger.Enabled(ctx, slog.LevelDebug)
-	if logging {
-		start = time.Now()
-	}
-	first := req.Request // its token, for scrubbing errors; read only when one is built
-	resp, err := c.rc.Do(req)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		// An OAuth source refreshes once and the call is sent once more: a
-		// 401 means the server did not act on the request.
-		if inv, ok := c.tokens.(invalidator); ok {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
-			resp.Body.Close()
-			stale := bearer(req.Request)
-			if ierr := inv.Invalidate(ctx, stale); ierr != nil {
-				return fmt.Errorf("%w; refreshing the token failed: %w", newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, stale), ierr)
-			}
-			if req, err = c.newRequest(ctx, call, o, u, body); err != nil {
-				return err
-			}
-			resp, err = c.rc.Do(req)
-		}
-	}
-	sent := func() []string { return []string{bearer(first), bearer(req.Request)} }
+	resp, sent, err := c.send(ctx, call, o, body)
 	if cs.unknown != nil {
 		*cs.unknown = call.Ambiguous
 	}
@@ -142,25 +95,97 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 				cs.resp.StatusCode, cs.resp.Header = call.Last.StatusCode, call.Last.Header
 			}
 		}
-		return sendError(o, call, err, sent())
+		if sent.first == nil {
+			return err // refused before anything was sent
+		}
+		return sendError(o, call, err, sent.tokens())
 	}
 	defer resp.Body.Close()
-	if logging {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "ghl request", slog.String("method", o.method),
-			slog.String("path", o.path), slog.Int("status", resp.StatusCode),
-			slog.Int("attempts", call.Attempts), slog.Duration("duration", time.Since(start)))
-	}
 	if cs.resp != nil {
 		*cs.resp = Response{StatusCode: resp.StatusCode, Header: resp.Header,
 			Attempts: call.Attempts, Method: o.method, Path: o.path, UnknownOutcome: call.Ambiguous}
 	}
+	return c.interpret(o, call, resp, out, sent)
+}
+
+// newCall is the state of one call across its attempts: the retry policy
+// for the operation and the per-call options, the rate key, the token.
+func (c *Client) newCall(o *op, cs *callSettings) *transport.Call {
+	rateRetries := c.retry.MaxRateLimitRetries
+	if cs.retries == 0 {
+		rateRetries = 0 // the call is sent once
+	}
+	call := &transport.Call{Retryable: o.retryable, MaxRetries: cs.retries, MaxRateRetries: rateRetries,
+		MaxWait: c.retry.MaxWait, MaxBody: maxResponseBody, AttemptTimeout: cs.attempt, Authorize: c.authorizeFn}
+	if o.settle {
+		call.Settle = c.retry.SettleWait
+	}
+	if c.seam != nil {
+		call.Limiter, call.Key = c.seam, c.limitKeyOf(o)
+	}
+	return call
+}
+
+// send sends the call through the retry policy. A 401 from an OAuth
+// source's token gets one refresh and one resend: a 401 means the server
+// did not act on the request. sent holds the requests whose tokens are
+// scrubbed from errors; zero when nothing was sent.
+func (c *Client) send(ctx context.Context, call *transport.Call, o op, body any) (resp *http.Response, sent sentRequests, err error) {
+	u := c.base + o.path
+	if len(o.query) > 0 {
+		u += "?" + o.query.Encode()
+	}
+	var start time.Time
+	logging := c.logger != nil && c.logger.Enabled(ctx, slog.LevelDebug)
+	if logging {
+		start = time.Now()
+	}
+	req, err := c.newRequest(ctx, call, o, u, body)
+	if err != nil {
+		return nil, sent, err
+	}
+	sent.first, sent.last = req.Request, req.Request
+	resp, err = c.rc.Do(req)
+	if inv, ok := c.tokens.(invalidator); ok && err == nil && resp.StatusCode == http.StatusUnauthorized {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
+		resp.Body.Close()
+		stale := bearer(req.Request)
+		if ierr := inv.Invalidate(ctx, stale); ierr != nil {
+			return nil, sentRequests{}, fmt.Errorf("%w; refreshing the token failed: %w", newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, stale), ierr)
+		}
+		if req, err = c.newRequest(ctx, call, o, u, body); err != nil {
+			return nil, sentRequests{}, err
+		}
+		sent.last = req.Request
+		resp, err = c.rc.Do(req)
+	}
+	if err == nil && logging {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "ghl request", slog.String("method", o.method),
+			slog.String("path", o.path), slog.Int("status", resp.StatusCode),
+			slog.Int("attempts", call.Attempts), slog.Duration("duration", time.Since(start)))
+	}
+	return resp, sent, err
+}
+
+// sentRequests are the first and last requests of a call (two after a
+// refreshed token), for the tokens an error must not show.
+type sentRequests struct{ first, last *http.Request }
+
+// tokens returns the access tokens the requests carried (read only when
+// an error is built).
+func (s sentRequests) tokens() []string { return []string{bearer(s.first), bearer(s.last)} }
+
+// interpret turns the final answer into out or a typed error: the status,
+// then the body as read inside the attempt, then its decoding, and whether
+// the outcome is unknown.
+func (c *Client) interpret(o op, call *transport.Call, resp *http.Response, out any, sent sentRequests) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
 		if resp.StatusCode == http.StatusNotFound && o.method == http.MethodDelete && call.Ambiguous {
 			// An earlier attempt whose answer was lost did the delete.
 			return nil
 		}
-		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, sent()...)
+		err := newAPIError(o.method, o.path, resp.StatusCode, resp.Header, b, sent.tokens()...)
 		if resp.StatusCode == http.StatusUnauthorized && c.tokens == nil {
 			var ae *APIError
 			if errors.As(err, &ae) {
@@ -180,23 +205,19 @@ func (c *Client) do(ctx context.Context, o op, out any, opts []CallOption) error
 	if out == nil {
 		return nil
 	}
-	err = nil
-	if ae := decode(call.Body, out); ae != nil {
-		err = ae
-	} else if o.valid != nil {
+	ae := decode(call.Body, out)
+	if ae == nil && o.valid != nil {
 		if r := o.valid(); r != "" {
-			err = &AnswerError{Reason: r}
+			ae = &AnswerError{Reason: r}
 		}
 	}
-	if err != nil {
-		var ae *AnswerError
-		errors.As(err, &ae)
-		ae.StatusCode, ae.Method, ae.Path, ae.TraceID = resp.StatusCode, o.method, o.path, resp.Header.Get("X-Trace-Id")
-		// A create that answered 2xx was carried out, whatever its body.
-		call.Ambiguous = true
-		return outcome(o, call, err)
+	if ae == nil {
+		return nil
 	}
-	return nil
+	ae.StatusCode, ae.Method, ae.Path, ae.TraceID = resp.StatusCode, o.method, o.path, resp.Header.Get("X-Trace-Id")
+	// A create that answered 2xx was carried out, whatever its body.
+	call.Ambiguous = true
+	return outcome(o, call, ae)
 }
 
 // outcome wraps err in *UnknownOutcomeError when the call is a write that
@@ -237,16 +258,13 @@ func (c *Client) newRequest(ctx context.Context, call *transport.Call, o op, u s
 	if body != nil {
 		h["Content-Type"] = jsonHeader
 	}
-	// The rate slot first, then the token: a wait for room must not send a
-	// token that expired while it waited.
-	if err := call.Acquire(ctx); err != nil {
-		return nil, limitError(o, err)
-	}
-	if err := c.authorize(req.Request); err != nil {
-		call.Release(nil)
+	if err := call.Prepare(req.Request); err != nil {
+		var le *transport.LimiterError
+		if errors.As(err, &le) {
+			return nil, limitError(o, le.Err)
+		}
 		return nil, err
 	}
-	call.Begin()
 	return req, nil
 }
 
@@ -283,15 +301,37 @@ func limitError(o op, err error) error {
 	return fmt.Errorf("ghl: %s %s: %w", o.method, o.path, err)
 }
 
-// limiterAdapter gives the transport a user's RateLimiter.
-type limiterAdapter struct{ l RateLimiter }
-
-func (a limiterAdapter) Acquire(ctx context.Context, key string) (transport.Hold, error) {
-	h, err := a.l.Acquire(ctx, key)
-	if err != nil {
-		return nil, err
+// seamOf is l as the transport meets it: the in-process limiter directly
+// (its slots held by value: no allocation per request), any other through
+// an adapter.
+func seamOf(l RateLimiter) transport.Limiter {
+	switch l := l.(type) {
+	case nil:
+		return nil
+	case *LocalRateLimiter:
+		return localSeam{l.l}
+	default:
+		return holdSeam{l}
 	}
-	return h, nil
+}
+
+// localSeam is the in-process limiter at the transport's seam.
+type localSeam struct{ l *ratelimit.Limiter }
+
+func (s localSeam) Acquire(ctx context.Context, key string) (transport.Slot, error) {
+	slot, err := s.l.Acquire(ctx, key)
+	return transport.LocalSlot(slot), err
+}
+
+// holdSeam is a user's RateLimiter at the transport's seam.
+type holdSeam struct{ l RateLimiter }
+
+func (s holdSeam) Acquire(ctx context.Context, key string) (transport.Slot, error) {
+	h, err := s.l.Acquire(ctx, key)
+	if err != nil {
+		return transport.Slot{}, err
+	}
+	return transport.HoldSlot(h), nil
 }
 
 // decode reads a JSON answer into out, leniently: unknown fields are

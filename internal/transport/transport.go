@@ -48,17 +48,13 @@ type Call struct {
 	// longer than this ends the retries: the caller gets the 429 at once
 	// rather than a second refusal later.
 	MaxWait time.Duration
-	// Authorize, when set, refreshes the Authorization header before a retry.
+	// Authorize, when set, sets the Authorization header of each attempt.
 	Authorize func(*http.Request) error
 
-	// Local or Limiter, when set, throttles every attempt under Key: Local
-	// is the in-process limiter (no interface on the hot path), Limiter any
-	// other.
-	Local   *ratelimit.Limiter
+	// Limiter, when set, throttles every attempt under Key.
 	Limiter Limiter
 	Key     string
-	slot    ratelimit.Slot
-	hold    Hold
+	slot    Slot
 	held    bool
 
 	// Settle is the least wait before an attempt that follows one whose
@@ -92,39 +88,80 @@ type Call struct {
 	BodyErr error
 }
 
-// Begin marks the start of an attempt.
-func (c *Call) Begin() {
+// begin marks the start of an attempt.
+func (c *Call) begin() {
 	c.SentAt = time.Now()
 	c.Body, c.BodyErr = nil, nil
 }
 
-// Limiter is a rate limiter the caller supplies.
-type Limiter interface {
-	Acquire(ctx context.Context, key string) (Hold, error)
+// Prepare readies req for its next attempt, the first, a retry, or the
+// resend after a refreshed token alike: it waits out the settle time after
+// an attempt of unknown outcome, takes a rate slot, authorizes, and marks
+// the attempt's start. The slot comes before the token: a wait for room
+// must not send a token that expired while it waited. An error from the
+// limiter comes as a *LimiterError.
+func (c *Call) Prepare(req *http.Request) error {
+	ctx := req.Context()
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
+	if c.Limiter != nil {
+		s, err := c.Limiter.Acquire(ctx, c.Key)
+		if err != nil {
+			return &LimiterError{Err: err}
+		}
+		c.slot, c.held = s, true
+	}
+	if c.Authorize != nil {
+		if err := c.Authorize(req); err != nil {
+			c.Release(nil)
+			return err
+		}
+	}
+	c.begin()
+	return nil
 }
 
-// Hold is one attempt's place in a Limiter's budget.
+// LimiterError is the limiter's refusal to let an attempt go (its daily
+// budget spent, or the caller's context ended while it waited).
+type LimiterError struct{ Err error }
+
+func (e *LimiterError) Error() string { return e.Err.Error() }
+func (e *LimiterError) Unwrap() error { return e.Err }
+
+// Limiter is the one seam between a call and a rate limiter: the SDK's
+// in-process limiter and any other a user supplies (through an adapter)
+// both meet it.
+type Limiter interface {
+	Acquire(ctx context.Context, key string) (Slot, error)
+}
+
+// Hold is a place in another limiter's budget.
 type Hold interface {
 	Done(h http.Header, status int)
 }
 
-// Acquire waits for the limiter's room for the next attempt.
-func (c *Call) Acquire(ctx context.Context) error {
-	switch {
-	case c.Local != nil:
-		s, err := c.Local.Acquire(ctx, c.Key)
-		if err != nil {
-			return err
-		}
-		c.slot, c.held = s, true
-	case c.Limiter != nil:
-		h, err := c.Limiter.Acquire(ctx, c.Key)
-		if err != nil {
-			return err
-		}
-		c.hold, c.held = h, true
+// Slot is one attempt's place in a limiter's budget: the in-process
+// limiter's, held by value (no allocation on the hot path), or another
+// limiter's Hold.
+type Slot struct {
+	local ratelimit.Slot
+	hold  Hold
+}
+
+// LocalSlot is a Slot of the in-process limiter.
+func LocalSlot(s ratelimit.Slot) Slot { return Slot{local: s} }
+
+// HoldSlot is a Slot of another limiter.
+func HoldSlot(h Hold) Slot { return Slot{hold: h} }
+
+// Done reports the attempt's answer to the limiter.
+func (s Slot) Done(h http.Header, status int) {
+	if s.hold != nil {
+		s.hold.Done(h, status)
+		return
 	}
-	return nil
+	s.local.Done(h, status)
 }
 
 // Release ends the current attempt's hold, learning from its answer.
@@ -137,12 +174,8 @@ func (c *Call) Release(resp *http.Response) {
 	if resp != nil {
 		h, status = resp.Header, resp.StatusCode
 	}
-	if c.hold != nil {
-		c.hold.Done(h, status)
-	} else {
-		c.slot.Done(h, status)
-	}
-	c.slot, c.hold, c.held = ratelimit.Slot{}, nil, false
+	c.slot.Done(h, status)
+	c.slot, c.held = Slot{}, false
 }
 
 type callKey struct{}
@@ -461,23 +494,16 @@ func DailyExhausted(h http.Header) bool {
 	return ok && rem <= 0
 }
 
+// prepareRetry prepares a retry as the first attempt was (Call.Prepare).
 func prepareRetry(req *http.Request) error {
 	call := CallFrom(req.Context())
 	if call == nil {
 		return nil
 	}
-	if err := call.settle(req.Context()); err != nil {
-		return err
+	if call.Authorize != nil {
+		// The previous attempt's request shares this header map; give the
+		// retry its own before its token is set.
+		req.Header = req.Header.Clone()
 	}
-	if err := call.Acquire(req.Context()); err != nil {
-		return err
-	}
-	call.Begin()
-	if call.Authorize == nil {
-		return nil
-	}
-	// The previous attempt's request shares this header map; give the retry
-	// its own before changing it.
-	req.Header = req.Header.Clone()
-	return call.Authorize(req)
+	return call.Prepare(req)
 }
