@@ -283,3 +283,22 @@ func mustQuery(t *testing.T, raw string) map[string][]string {
 	require.NoError(t, err)
 	return q
 }
+
+// appointmentOperations are the requests of every AppointmentsService method, as contacts.json
+// specifies them, with answers shaped like its examples.
+func appointmentOperations() []opCase {
+	return []opCase{
+		{name: "Appointments.List", operation: "get-appointments-for-contact", method: "GET", path: "/contacts/" + contactID + "/appointments",
+			call:   func(ctx context.Context, c *ghl.Client) (any, error) { return c.Appointments.List(ctx, contactID) },
+			answer: `{"events":[` + appointmentJSON + `]}`,
+			check: func(t *testing.T, got any) {
+				a := got.([]ghl.Appointment)[0]
+				assert.Equal(t, time.Date(2021, 7, 16, 11, 0, 0, 0, time.UTC), a.StartTime.Time)
+				assert.Equal(t, "confirmed", a.AppointmentStatus)
+			}},
+	}
+}
+
+// TestAppointmentsOperations sends every Appointments operation and checks the
+// exact request and the decoded answer.
+func TestAppointmentsOperations(t *testing.T) { runOperations(t, appointmentOperations()) }

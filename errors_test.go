@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +129,125 @@ func TestMalformedSuccessBody(t *testing.T) {
 	assert.Equal(t, "/contacts/"+contactID, ae.Path)
 	assert.ErrorIs(t, err, ghl.ErrBadAnswer)
 	assert.NotErrorIs(t, err, ghl.ErrMaybeProcessed, "a read has nothing to reconcile")
+}
+
+func TestBadInputSendsNothing(t *testing.T) {
+	rec := newRecorder(t)
+	c := rec.client()
+	noLoc, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithBaseURL(rec.srv.URL))
+	require.NoError(t, err)
+	ctx := context.Background()
+	long := strings.Repeat("x", 76)
+	cases := []struct {
+		field string
+		call  func() error
+	}{
+		{"locationId", func() error { _, err := noLoc.Contacts.Create(ctx, ghl.CreateContactRequest{}); return err }},
+		{"locationId", func() error { _, err := noLoc.Contacts.Search(ctx, ghl.SearchRequest{}); return err }},
+		{"pageLimit", func() error { _, err := c.Contacts.Search(ctx, ghl.SearchRequest{PageLimit: 501}); return err }},
+		{"page", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{PageLimit: 500, Page: 21})
+			return err
+		}},
+		{"page", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{Page: 2, SearchAfter: []byte(`[1]`)})
+			return err
+		}},
+		{"query", func() error { _, err := c.Contacts.Search(ctx, ghl.SearchRequest{Query: long}); return err }},
+		{"filters[0].value", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{Filters: []ghl.Filter{ghl.Eq("email", long)}})
+			return err
+		}},
+		{"filters[0].filters[1].operator", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{Filters: []ghl.Filter{ghl.Or(ghl.Exists("email"), ghl.Filter{Field: "x", Operator: "like", Value: "y"})}})
+			return err
+		}},
+		{"filters[0].value", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{Filters: []ghl.Filter{{Field: "email", Operator: ghl.OpExists, Value: "x"}}})
+			return err
+		}},
+		{"sort[0].direction", func() error {
+			_, err := c.Contacts.Search(ctx, ghl.SearchRequest{Sort: []ghl.Sort{{Field: "dateAdded", Direction: "up"}}})
+			return err
+		}},
+		{"dndSettings.SMS.status", func() error {
+			_, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{DNDSettings: &ghl.DNDSettings{SMS: &ghl.DNDSetting{Status: "on"}}})
+			return err
+		}},
+		{"customFields[0]", func() error {
+			_, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{CustomFields: []ghl.CustomFieldInput{{Value: "x"}}})
+			return err
+		}},
+		{"email", func() error { _, err := c.Contacts.Upsert(ctx, ghl.UpsertContactRequest{}); return err }},
+		{"tags", func() error { _, err := c.Tags.Add(ctx, contactID, nil); return err }},
+		{"tags[1]", func() error { _, err := c.Tags.Add(ctx, contactID, []string{"a", ""}); return err }},
+		{"title", func() error {
+			_, err := c.Tasks.Create(ctx, contactID, ghl.CreateTaskRequest{DueDate: timeZero.AddDate(2000, 0, 0)})
+			return err
+		}},
+		{"dueDate", func() error { _, err := c.Tasks.Create(ctx, contactID, ghl.CreateTaskRequest{Title: "x"}); return err }},
+		{"body", func() error { _, err := c.Notes.Create(ctx, contactID, ghl.CreateNoteRequest{}); return err }},
+		{"limit", func() error { _, err := c.Contacts.List(ctx, ghl.ListOptions{Limit: 101}); return err }},
+		{"followers", func() error { _, err := c.Contacts.AddFollowers(ctx, contactID, nil); return err }},
+		{"removeAllTags", func() error {
+			_, err := c.Contacts.BulkAddTags(ctx, ghl.BulkTagsRequest{ContactIDs: []string{contactID}, RemoveAllTags: true})
+			return err
+		}},
+		{"ids", func() error { _, err := c.Contacts.BulkRemoveFromBusiness(ctx, ghl.BulkBusinessRequest{}); return err }},
+	}
+	for _, tc := range cases {
+		err := tc.call()
+		require.ErrorIs(t, err, ghl.ErrInvalidInput, tc.field)
+		var ie *ghl.InputError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, tc.field, ie.Field)
+	}
+	assert.Empty(t, rec.requests(), "no request was sent")
+}
+
+// TestEchoedSecretsAreScrubbed: a server that echoes a credential the SDK
+// sent (in a 401 body, an OAuth error_description) never gets it into an
+// error's text.
+func TestEchoedSecretsAreScrubbed(t *testing.T) {
+	ctx := context.Background()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/oauth/token" {
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad grant %s for client secret %s code %s"}`,
+				r.PostForm.Get("refresh_token"), r.PostForm.Get("client_secret"), r.PostForm.Get("code"))
+			return
+		}
+		w.WriteHeader(401)
+		fmt.Fprintf(w, `{"message":"Invalid JWT: %s","error":"%s"}`, r.Header.Get("Authorization"), r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+
+	c, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithBaseURL(echo.URL))
+	require.NoError(t, err)
+	_, err = c.Contacts.Get(ctx, contactID)
+	require.ErrorIs(t, err, ghl.ErrUnauthorized)
+	var ae *ghl.APIError
+	require.ErrorAs(t, err, &ae)
+	text := fmt.Sprintf("%v %+v %s %q %s", err, err, ae.Body, ae.Messages, ae.ErrorText)
+	assert.NotContains(t, text, testToken)
+	assert.Contains(t, text, "[redacted]")
+
+	cfg := &ghl.OAuthConfig{ClientID: "app-1", ClientSecret: ghl.NewSecret("client-secret-value"), BaseURL: echo.URL}
+	_, err = cfg.Refresh(ctx, "refresh-token-value", "")
+	require.Error(t, err)
+	_, err2 := cfg.Exchange(ctx, "authorization-code-value")
+	require.Error(t, err2)
+	_, err3 := cfg.LocationToken(ctx, "agency-access-token", "company-1", "location-1")
+	require.Error(t, err3)
+	_, err4 := cfg.InstalledLocations(ctx, "agency-access-token", ghl.InstalledLocationsQuery{CompanyID: "company-1", AppID: "app"})
+	require.Error(t, err4)
+	for _, e := range []error{err, err2, err3, err4} {
+		s := fmt.Sprintf("%v %+v", e, e)
+		for _, sec := range []string{"client-secret-value", "refresh-token-value", "authorization-code-value", "agency-access-token"} {
+			assert.NotContains(t, s, sec)
+		}
+	}
+	assert.Contains(t, err.Error(), "invalid_grant")
 }
