@@ -18,6 +18,7 @@ import (
 // TestAppointmentOperationsOnTheWire: method, path, Version 2021-04-15,
 // query and body of the calendars operations.
 func TestAppointmentOperationsOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	appt := `{"id":"appt0000000000000001","calendarId":"cal00000000000000001","locationId":"` + testLocation + `","contactId":"` + contactID + `"}`
 	rec := newRecorder(t,
@@ -107,6 +108,7 @@ func TestAppointmentOperationsOnTheWire(t *testing.T) {
 // TestBookMoveCancelAgainstGhltest: a contact with custom fields by key,
 // booked into a free slot, moved, cancelled; a taken slot is refused.
 func TestBookMoveCancelAgainstGhltest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC) // a Monday
 	srv := ghltest.NewServer(ghltest.WithClock(func() time.Time { return now }), ghltest.WithRateLimit(1000, time.Second))
@@ -173,6 +175,7 @@ func TestBookMoveCancelAgainstGhltest(t *testing.T) {
 // TestAppointmentTimesRoundTrip: any instant, in any zone, booked and read
 // back, is the same instant.
 func TestAppointmentTimesRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000, time.Second))
 	defer srv.Close()
@@ -209,6 +212,7 @@ func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
 // days (across a change of daylight saving time too), for one user or
 // several; a booking names a meeting location; a note names its user.
 func TestAppointmentLimitsOfTheSpec(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	appt := `{"id":"appt0000000000000001","calendarId":"cal00000000000000001","locationId":"` + testLocation + `","contactId":"` + contactID + `"}`
 	rec := newRecorder(t, answer{status: 200, body: appt})

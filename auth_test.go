@@ -43,10 +43,10 @@ func newOAuthEnv(t testing.TB, opts ...ghltest.Option) *oauthEnv {
 }
 
 // install runs the code flow and saves the pair in store.
-func (e *oauthEnv) install(t testing.TB, store ghl.TokenStore) *ghl.RefreshingSource {
+func (e *oauthEnv) install(t testing.TB, store ghl.TokenStore, opts ...ghl.SourceOption) *ghl.RefreshingSource {
 	code, err := e.srv.AuthorizationCode(e.cfg.ClientID, e.cfg.RedirectURL, ghltest.DefaultLocationID, "contacts.readonly contacts.write")
 	require.NoError(t, err)
-	src, tok, err := e.cfg.ExchangeAndSave(context.Background(), code, store, ghl.WithSourceClock(e.clock.Now))
+	src, tok, err := e.cfg.ExchangeAndSave(context.Background(), code, store, append([]ghl.SourceOption{ghl.WithSourceClock(e.clock.Now)}, opts...)...)
 	require.NoError(t, err)
 	require.Equal(t, ghltest.DefaultLocationID, tok.Key())
 	return src
@@ -72,6 +72,7 @@ func TestAuthCodeURL(t *testing.T) {
 }
 
 func TestOAuthFlowEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
 	src := e.install(t, store)
@@ -126,6 +127,7 @@ func TestThousandCallersOneRefresh(t *testing.T) {
 // across many expiries. No refresh token is spent twice and the store always
 // ends with the newest pair.
 func TestTwoProcessesShareAFileStore(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	dir, key := t.TempDir(), randomKey(t)
 	storeA, err := ghl.NewFileStore(dir, key)
@@ -189,6 +191,7 @@ func (f *flakyStore) Save(ctx context.Context, key string, t *ghl.Token) error {
 }
 
 func TestSaveFailureLosesNothing(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	mem := ghl.NewMemoryStore()
 	store := &flakyStore{TokenStore: mem}
@@ -210,6 +213,7 @@ func TestSaveFailureLosesNothing(t *testing.T) {
 }
 
 func TestInvalidGrantMeansReauth(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
 	e.install(t, store)
@@ -250,6 +254,7 @@ func (r *reloadStore) Load(ctx context.Context, key string) (*ghl.Token, error) 
 }
 
 func TestInvalidGrantReloadsFirst(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	mem := ghl.NewMemoryStore()
 	e.install(t, mem)
@@ -266,6 +271,7 @@ func TestInvalidGrantReloadsFirst(t *testing.T) {
 }
 
 func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
 	// The source's clock runs behind the server's: it believes an expired token is valid.
@@ -289,6 +295,7 @@ func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 }
 
 func TestStaticTokenRefusedHasHint(t *testing.T) {
+	t.Parallel()
 	srv := ghltest.NewServer()
 	defer srv.Close()
 	c, err := ghl.NewClient(ghl.WithBaseURL(srv.URL()), ghl.WithToken("pit-revoked"), ghl.WithLocation(ghltest.DefaultLocationID))
@@ -300,6 +307,7 @@ func TestStaticTokenRefusedHasHint(t *testing.T) {
 }
 
 func TestLocationTokenFromAgency(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, ghltest.WithLocations("SecondLocation000001"))
 	agencyCfg := *e.cfg
 	agencyCfg.UserType = ghl.UserTypeCompany
@@ -328,6 +336,7 @@ func TestLocationTokenFromAgency(t *testing.T) {
 }
 
 func TestInstalledLocations(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, ghltest.WithLocations("SecondLocation000001", "ThirdLocation0000001"))
 	agencyCfg := *e.cfg
 	agencyCfg.UserType = ghl.UserTypeCompany
@@ -368,6 +377,7 @@ func mustCode(t *testing.T, e *oauthEnv) string {
 }
 
 func TestTokenAnswersThatAreWrong(t *testing.T) {
+	t.Parallel()
 	answers := map[string]string{
 		"no access token": `{"token_type":"Bearer","refresh_token":"rt"}`,
 		"not json":        `<html>oops</html>`,
@@ -398,6 +408,7 @@ func TestTokenAnswersThatAreWrong(t *testing.T) {
 }
 
 func TestExpiredOnArrivalIsAnErrorButSaved(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, ghltest.WithTokenLifetime(30*time.Second)) // inside the 2-minute leeway
 	store := ghl.NewMemoryStore()
 	src := e.install(t, store)
@@ -410,6 +421,7 @@ func TestExpiredOnArrivalIsAnErrorButSaved(t *testing.T) {
 }
 
 func TestCancelledCallerDoesNotCancelRefresh(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	src := e.install(t, ghl.NewMemoryStore())
 	e.clock.Advance(2 * time.Hour)
@@ -477,9 +489,12 @@ func TestFileStoreBadFiles(t *testing.T) {
 // TestSecretsNeverPrinted drives the error paths and every way of printing a
 // token or config, and scans all of it for the secrets.
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
-	src := e.install(t, store)
+	// No other process could save a newer pair: the refused refresh below
+	// need not wait for one.
+	src := e.install(t, store, ghl.WithReauthGrace(time.Millisecond))
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	secrets := []string{ghltest.DefaultClientSecret, tok.AccessToken.Reveal(), tok.RefreshToken.Reveal()}
@@ -554,6 +569,7 @@ func BenchmarkTokenSourceParallel(b *testing.B) {
 // *RedirectError, and the target never sees the client secret, the
 // refresh token or the code, with the default client or a caller's.
 func TestOAuthNeverFollowsARedirect(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	th := newThief(t)
 	for _, status := range []int{302, 307, 308} {

@@ -28,6 +28,7 @@ func upserts(prefix string, n int) []ghl.UpsertContactRequest {
 var patient = ghl.RetryPolicy{MaxRetries: 20, MinWait: 20 * time.Millisecond, MaxWait: 2 * time.Second}
 
 func TestBulkUpsertReportsEveryItem(t *testing.T) {
+	t.Parallel()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1000, time.Second))
 	defer srv.Close()
 	c, err := srv.Client(ghl.WithRetryPolicy(patient))
@@ -55,6 +56,7 @@ func TestBulkUpsertReportsEveryItem(t *testing.T) {
 }
 
 func TestBulkStopsCleanlyOnCancel(t *testing.T) {
+	t.Parallel()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1000, time.Second))
 	defer srv.Close()
 	c, err := srv.Client()
@@ -154,6 +156,7 @@ func TestClientsSharingALimiterCollectNo429s(t *testing.T) {
 }
 
 func TestDailyLimitFailsFastWithoutSending(t *testing.T) {
+	t.Parallel()
 	srv := ghltest.NewServer(ghltest.WithDailyLimit(5))
 	defer srv.Close()
 	c, err := srv.Client()

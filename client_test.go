@@ -22,6 +22,7 @@ import (
 // calls send, retries included, and nothing of calls made without it or
 // refused before sending.
 func TestRequestCounter(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 503, body: `{}`}, answer{status: 200, body: okContact})
 	c := rec.client()
 	var n ghl.RequestCounter
@@ -81,6 +82,7 @@ func (c *closeCounter) CloseIdleConnections() { c.closes.Add(1) }
 // TestSharedHTTPClientKeepsItsPool: a failed call never closes the idle
 // connections of the caller's own http.Client.
 func TestSharedHTTPClientKeepsItsPool(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 200, body: okContact}, answer{drop: true})
 	cc := &closeCounter{RoundTripper: http.DefaultTransport.(*http.Transport).Clone()}
@@ -138,6 +140,7 @@ type staticSource string
 func (s staticSource) AccessToken(context.Context) (string, error) { return string(s), nil }
 
 func TestTokenSourceIsAskedPerCall(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 200, body: `{"contact":{"id":"x"}}`})
 	c, err := ghl.NewClient(ghl.WithBaseURL(rec.srv.URL), ghl.WithTokenSource(staticSource("dyn-token")))
 	require.NoError(t, err)

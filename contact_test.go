@@ -15,6 +15,7 @@ import (
 // Validate refuse what HighLevel answers "email must be an email" for,
 // naming the field; real addresses pass.
 func TestAnEmailThatIsNotOneSendsNothing(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t)
 	c := rec.client()
 	ctx := context.Background()

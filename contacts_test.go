@@ -17,6 +17,7 @@ import (
 // a field HighLevel will not take null for, or one both set and cleared, is
 // refused before sending.
 func TestClearFieldsOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 200, body: `{"succeded":true,"contact":{"id":"` + contactID + `"}}`})
 	c := rec.client()
@@ -228,6 +229,7 @@ func contactCheck(t *testing.T, got any) {
 }
 
 func TestFindDuplicateEncodesPlus(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 200, body: `{"contact":null}`})
 	c, err := rec.client().Contacts.FindDuplicate(context.Background(), ghl.DuplicateQuery{Phone: "+15550100"})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 // TestCustomFieldOperationsOnTheWire: method, path, query, Version and body
 // of the five custom-field definition operations.
 func TestCustomFieldOperationsOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	field := `{"customField":{"id":"cf00000000000000001","name":"Tier","fieldKey":"contact.tier","dataType":"SINGLE_OPTIONS","picklistOptions":["gold"]}}`
 	rec := newRecorder(t, answer{status: 200, body: `{"customFields":[]}`}, answer{status: 201, body: field},

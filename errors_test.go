@@ -17,6 +17,7 @@ import (
 )
 
 func TestErrorShapes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		status   int
@@ -100,6 +101,7 @@ func TestErrorShapes(t *testing.T) {
 }
 
 func TestResponseCapturedOnError(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 404, header: map[string]string{"X-RateLimit-Remaining": "97", "X-RateLimit-Max": "100"},
 		body: `{"statusCode":404,"message":"Contact not found"}`})
 	var resp ghl.Response
@@ -113,6 +115,7 @@ func TestResponseCapturedOnError(t *testing.T) {
 }
 
 func TestSucceededFalseIsAnError(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 200, body: `{"succeded":false}`})
 	err := rec.client().Contacts.Delete(context.Background(), contactID)
 	require.Error(t, err)
@@ -120,6 +123,7 @@ func TestSucceededFalseIsAnError(t *testing.T) {
 }
 
 func TestMalformedSuccessBody(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 200, body: `{"contact":{"id":`})
 	_, err := rec.client().Contacts.Get(context.Background(), contactID)
 	require.Error(t, err)
@@ -132,6 +136,7 @@ func TestMalformedSuccessBody(t *testing.T) {
 }
 
 func TestBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t)
 	c := rec.client()
 	noLoc, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithBaseURL(rec.srv.URL))
@@ -209,6 +214,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 // sent (in a 401 body, an OAuth error_description) never gets it into an
 // error's text.
 func TestEchoedSecretsAreScrubbed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()

@@ -18,6 +18,7 @@ const defsPath = "/locations/*/customFields"
 // TestFieldRegistryOneRequestPerTTL: however many goroutines ask, one
 // definitions request per location per TTL; a key not found refreshes once.
 func TestFieldRegistryOneRequestPerTTL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000, time.Second))
 	defer srv.Close()
@@ -70,6 +71,7 @@ func TestFieldRegistryOneRequestPerTTL(t *testing.T) {
 // TestFieldRegistryTypedValues: contacts written and read by key, with
 // typed values; a wrong type or unknown option is refused with no request.
 func TestFieldRegistryTypedValues(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000, time.Second))
 	defer srv.Close()
@@ -114,6 +116,7 @@ func TestFieldRegistryTypedValues(t *testing.T) {
 // for every type (the documented behaviour; a standard field's Clear sends
 // null), and ghltest empties the field on it.
 func TestClearingACustomFieldOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithRateLimit(1_000_000, time.Second))
 	defer srv.Close()
@@ -152,6 +155,7 @@ func TestClearingACustomFieldOnTheWire(t *testing.T) {
 // enum before sending; options go out as textBoxListOptions (one place
 // decides it).
 func TestCustomFieldModelAndOptionsOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 201, body: `{"customField":{"id":"cf00000000000000001"}}`})
 	c := rec.client()

@@ -21,6 +21,7 @@ import (
 // TestIteratorsRestartOnEveryRange: ranging the same sequence twice reads
 // the collection twice from its start, for all three iterators.
 func TestIteratorsRestartOnEveryRange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := ghltest.NewServer(ghltest.WithContacts(250), ghltest.WithRateLimit(1_000_000, time.Second))
 	defer srv.Close()
@@ -60,6 +61,7 @@ func TestIteratorsRestartOnEveryRange(t *testing.T) {
 
 // listServer serves the deprecated GET /contacts/ with a meta block.
 func TestListAllFollowsMeta(t *testing.T) {
+	t.Parallel()
 	const total = 250
 	var reqs atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +98,7 @@ func TestListAllFollowsMeta(t *testing.T) {
 }
 
 func TestListByBusinessAllSkips(t *testing.T) {
+	t.Parallel()
 	const total = 230
 	var reqs atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -42,6 +42,7 @@ func (l *countingLimiter) Acquire(ctx context.Context, key string) (ghl.RateHold
 // attempt, gets exactly one Done per attempt, and its daily refusal is a
 // daily *RateLimitError naming the call.
 func TestCustomRateLimiter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 503, body: `{}`}, answer{status: 200, body: okContact})
 	lim := &countingLimiter{inner: ghl.NewRateLimiter()}
@@ -66,6 +67,7 @@ func TestCustomRateLimiter(t *testing.T) {
 // TestBudgetKeyedByTargetLocation: an agency client without a default
 // location spends each location's own budget, not one shared "default".
 func TestBudgetKeyedByTargetLocation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 200, body: `{"contacts":[],"total":0}`})
 	lim := ghl.NewRateLimiter()

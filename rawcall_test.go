@@ -15,6 +15,7 @@ import (
 // can hide one inside a segment. Each is refused before anything is sent,
 // and ordinary escapes still pass.
 func TestDoRefusesEscapedDotSegments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 200, body: `{}`})
 	c := rec.client()
@@ -36,6 +37,7 @@ func TestDoRefusesEscapedDotSegments(t *testing.T) {
 // TestDoCallsUnwrappedEndpoints: Client.Do goes through the one request
 // path: token, Version per call, retries by class, typed errors.
 func TestDoCallsUnwrappedEndpoints(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{status: 503, body: `{}`}, answer{status: 200, body: `{"tags":[{"id":"t1","name":"vip"}]}`})
 	c := rec.client()

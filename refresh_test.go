@@ -18,6 +18,7 @@ import (
 // TestPrintingASourceDuringRefreshIsNotARace: printing reads nothing a
 // refresh writes (run with -race).
 func TestPrintingASourceDuringRefreshIsNotARace(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	src := e.install(t, ghl.NewMemoryStore())
 	done := make(chan struct{})
@@ -55,6 +56,7 @@ func (l *lostAckStore) Save(ctx context.Context, key string, t *ghl.Token) error
 // persisted; process B refreshes from that pair; A must not later write its
 // spent pair over B's, which would leave both needing re-authorization.
 func TestFailedSaveNeverOverwritesANewerPair(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newOAuthEnv(t)
 	mem := ghl.NewMemoryStore()

@@ -66,6 +66,7 @@ func redirector(status int, target string) http.Handler {
 // host; the target receives nothing (no token, no body), whichever
 // http.Client sends, and a caller's client is left as it was.
 func TestRedirectsAreNeverFollowed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	th := newThief(t)
 	plainSameHost := th.srv.URL // plain http, the same host name (127.0.0.1) as the TLS servers below
@@ -120,6 +121,7 @@ func checkRedirectError(t *testing.T, err error, status int, target, which strin
 // failed attempt. Idempotent calls are sent again; a create is not, and says
 // that it may have been carried out.
 func TestTruncatedBodyRetried(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("get", func(t *testing.T) {
 		rec := newRecorder(t, answer{status: 200, body: okContact[:30], cut: true}, answer{status: 200, body: okContact})
@@ -167,6 +169,7 @@ func TestTruncatedBodyRetried(t *testing.T) {
 // reports success on an empty or null one, and a create never reports
 // success without an ID.
 func TestEmptyBodyIsError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, body := range []string{"", "null", "  \n"} {
 		rec := newRecorder(t, answer{status: 200, body: body})
@@ -204,6 +207,7 @@ func TestEmptyBodyIsError(t *testing.T) {
 // TestUnknownOutcomeIsTyped: a create whose outcome is unknown is told apart
 // from one that was provably not sent.
 func TestUnknownOutcomeIsTyped(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	create := func(c *ghl.Client) error {
 		_, err := c.Contacts.Create(ctx, ghl.CreateContactRequest{Email: ghl.Ptr("a@b.co")})
@@ -269,6 +273,7 @@ func TestUpsertWaitsBeforeResendAfterUnknownOutcome(t *testing.T) {
 // TestDeleteNotFoundAfterUnknownOutcomeSucceeds: a delete whose first attempt
 // got no answer and whose retry finds nothing has succeeded.
 func TestDeleteNotFoundAfterUnknownOutcomeSucceeds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t, answer{drop: true}, answer{status: 404, body: `{"message":"Contact not found"}`})
 	require.NoError(t, rec.client().Contacts.Delete(ctx, contactID))
@@ -281,6 +286,7 @@ func TestDeleteNotFoundAfterUnknownOutcomeSucceeds(t *testing.T) {
 // TestReservedSegmentsAreNotIDs: an "ID" that is a fixed segment of a
 // sibling route is refused before anything is sent.
 func TestReservedSegmentsAreNotIDs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rec := newRecorder(t)
 	c := rec.client()
@@ -359,6 +365,7 @@ func (s orderTokens) AccessToken(context.Context) (string, error) {
 // before it takes its token, so a long wait never sends a token that
 // expired meanwhile.
 func TestTokenFetchedAfterTheRateWait(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 200, body: okContact})
 	var events []string // one call at a time: no lock needed
 	c, err := ghl.NewClient(ghl.WithBaseURL(rec.srv.URL), ghl.WithTokenSource(orderTokens{&events}), ghl.WithRateLimiter(orderLimiter{&events}))
@@ -371,6 +378,7 @@ func TestTokenFetchedAfterTheRateWait(t *testing.T) {
 // TestBadIDsSendNothing: every invalid ID form is refused before a request
 // is sent, with an error that names the parameter.
 func TestBadIDsSendNothing(t *testing.T) {
+	t.Parallel()
 	bad := map[string]string{
 		"empty": "", "slash": "abc/def", "query": "abc?x=1", "fragment": "abc#x", "dotdot": "..",
 		"dotdot inside": "a..b", "space": "abc def", "newline": "abc\n", "nul": "abc\x00", "tab": "a\tb",
@@ -508,6 +516,7 @@ func TestRetryMatrix(t *testing.T) {
 }
 
 func TestRetryThenSuccess(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, fast)
 	mt.RegisterResponder("GET", base+"/contacts/"+contactID, httpmock.ResponderFromMultipleResponses([]*http.Response{
 		httpmock.NewStringResponse(503, `{}`),
@@ -522,6 +531,7 @@ func TestRetryThenSuccess(t *testing.T) {
 }
 
 func TestLastAnswerKeptWhenRetriesRunOut(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, fast)
 	mt.RegisterResponder("GET", base+"/contacts/"+contactID,
 		httpmock.NewStringResponder(503, `{"statusCode":503,"message":"down for maintenance","traceId":"t-9"}`))
@@ -535,6 +545,7 @@ func TestLastAnswerKeptWhenRetriesRunOut(t *testing.T) {
 }
 
 func TestPerCallRetries(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, fast)
 	mt.RegisterResponder("GET", base+"/contacts/"+contactID, httpmock.NewStringResponder(500, `{}`))
 	_, err := c.Contacts.Get(context.Background(), contactID, ghl.WithMaxRetries(0))
@@ -564,6 +575,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestRetryAfterBeyondMaxWaitGivesUpAtOnce(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, ghl.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: time.Second})
 	r := httpmock.NewStringResponse(429, `{"message":"slow down"}`)
 	r.Header.Set("Retry-After", "120")
@@ -590,6 +602,7 @@ func TestWindowWaitWhenBudgetSpent(t *testing.T) {
 }
 
 func TestCancelStopsTheWait(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, ghl.RetryPolicy{MaxRetries: 5, MinWait: time.Minute, MaxWait: time.Hour})
 	mt.RegisterResponder("GET", base+"/contacts/"+contactID, httpmock.NewStringResponder(503, `{"message":"busy"}`))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -631,6 +644,7 @@ func TestCreateNotDuplicatedAfterTimeout(t *testing.T) {
 }
 
 func TestCreateResentWhenConnectionRefused(t *testing.T) {
+	t.Parallel()
 	c, mt := mockClient(t, fast)
 	calls := 0
 	mt.RegisterResponder("POST", base+"/contacts/", func(r *http.Request) (*http.Response, error) {

@@ -70,6 +70,7 @@ func searchClient(t *testing.T, s *searchServer) *ghl.Client {
 }
 
 func TestSearchAllPastTenThousand(t *testing.T) {
+	t.Parallel()
 	s := &searchServer{total: 12_345, cursors: true}
 	c := searchClient(t, s)
 	req := ghl.SearchRequest{Sort: []ghl.Sort{{Field: "dateAdded", Direction: "asc"}}}
@@ -86,6 +87,7 @@ func TestSearchAllPastTenThousand(t *testing.T) {
 }
 
 func TestSearchAllByPageNumbers(t *testing.T) {
+	t.Parallel()
 	s := &searchServer{total: 1200}
 	c := searchClient(t, s)
 	n := 0
@@ -98,6 +100,7 @@ func TestSearchAllByPageNumbers(t *testing.T) {
 }
 
 func TestSearchAllWindowWithoutCursors(t *testing.T) {
+	t.Parallel()
 	s := &searchServer{total: 10_500}
 	c := searchClient(t, s)
 	n := 0
@@ -115,6 +118,7 @@ func TestSearchAllWindowWithoutCursors(t *testing.T) {
 }
 
 func TestSearchAllBreakSendsNoMore(t *testing.T) {
+	t.Parallel()
 	s := &searchServer{total: 5000, cursors: true}
 	c := searchClient(t, s)
 	n := 0
@@ -129,6 +133,7 @@ func TestSearchAllBreakSendsNoMore(t *testing.T) {
 }
 
 func TestSearchAllRepeatedCursorStops(t *testing.T) {
+	t.Parallel()
 	s := &searchServer{total: 5000, cursors: true, repeat: true}
 	c := searchClient(t, s)
 	n := 0
@@ -146,6 +151,7 @@ func TestSearchAllRepeatedCursorStops(t *testing.T) {
 }
 
 func TestSearchAllStopsOnError(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, answer{status: 401, body: `{"message":"Invalid token"}`})
 	var errs []error
 	for _, err := range rec.client().Contacts.SearchAll(context.Background(), ghl.SearchRequest{}) {

@@ -79,6 +79,7 @@ var byteRun = regexp.MustCompile(`\[(\d{1,3} ){15,}\d{1,3}\]`)
 // handlers (and in a slog group), shows no secret: not the value, not its
 // hex or base64, no raw key bytes.
 func TestSecretsNeverPrint(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	store := ghl.NewMemoryStore()
 	src := e.install(t, store)
@@ -185,6 +186,7 @@ func TestSecretEncoding(t *testing.T) {
 // the old Token (json.Marshal of the pair) now fails its first Save with an
 // error, instead of persisting a token without its secrets.
 func TestCustomStoreThatEncodesJSONFailsLoudly(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t)
 	st := &jsonStore{}
 	code, err := e.srv.AuthorizationCode(e.cfg.ClientID, e.cfg.RedirectURL, "GhlTestLocation00001", "contacts.readonly")

@@ -13,6 +13,7 @@ import (
 // TestLocationTagOperationsOnTheWire: method, path, Version and body of the
 // five location tag operations, and their input checks.
 func TestLocationTagOperationsOnTheWire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tag := `{"tag":{"id":"tag00000000000000001","name":"VIP","locationId":"` + testLocation + `"}}`
 	rec := newRecorder(t, answer{status: 200, body: `{"tags":[{"id":"tag00000000000000001","name":"VIP"}]}`},
