@@ -219,8 +219,6 @@ func createContact(c *call) reply {
 	if msgs := checkContactInput(&r); len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(r.LocationID)
 	if !ok {
 		return rep
@@ -241,8 +239,6 @@ func createContact(c *call) reply {
 }
 
 func getContact(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	_, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -258,8 +254,6 @@ func updateContact(c *call) reply {
 	if msgs := checkContactInput(&r); len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -283,8 +277,6 @@ func updateContact(c *call) reply {
 }
 
 func deleteContact(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -302,8 +294,6 @@ func upsertContact(c *call) reply {
 	if msgs := checkContactInput(&r.CreateContactRequest); len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(r.LocationID)
 	if !ok {
 		return rep
@@ -324,8 +314,6 @@ func upsertContact(c *call) reply {
 }
 
 func findDuplicate(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(c.query.Get("locationId"))
 	if !ok {
 		return rep
@@ -366,10 +354,8 @@ func listContacts(c *call) reply {
 		after = n
 	}
 	afterID, q := c.query.Get("startAfterId"), c.query.Get("query")
-	c.s.mu.Lock()
 	l, rep, ok := c.location(c.query.Get("locationId"))
 	if !ok {
-		c.s.mu.Unlock()
 		return rep
 	}
 	var matched []*contact
@@ -390,7 +376,6 @@ func listContacts(c *call) reply {
 	for _, ct := range matched[start:end] {
 		page = append(page, ct.Contact)
 	}
-	c.s.mu.Unlock()
 	meta := map[string]any{"total": len(matched), "currentPage": start/limit + 1, "prevPage": nil}
 	if start >= limit {
 		meta["prevPage"] = start / limit
@@ -424,8 +409,6 @@ func listByBusiness(c *call) reply {
 			*p.dst = n
 		}
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(c.query.Get("locationId"))
 	if !ok {
 		return rep
@@ -453,8 +436,6 @@ func bulkBusiness(c *call) reply {
 	if r.IDs == nil || !c.has("businessId") {
 		return unprocessable("ids must be an array", "businessId must be a string or null")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(r.LocationID)
 	if !ok {
 		return rep

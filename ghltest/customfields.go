@@ -89,8 +89,6 @@ func listCustomFields(c *call) reply {
 	if model != "contact" && model != "opportunity" && model != "all" {
 		return unprocessable("model must be one of the following values: contact, opportunity, all")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(c.params["locationId"])
 	if !ok {
 		return rep
@@ -122,8 +120,6 @@ func createCustomField(c *call) reply {
 	if len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(c.params["locationId"])
 	if !ok {
 		return rep
@@ -137,8 +133,7 @@ func createCustomField(c *call) reply {
 		return errReply(http.StatusBadRequest, "A custom field with this name already exists")
 	}
 	r.applyTo(d)
-	l.fields = append(l.fields, d)
-	return jsonReply(http.StatusCreated, map[string]any{"customField": *d})
+	return customFields.add(l, d)
 }
 
 func (r *fieldBody) applyTo(d *ghl.CustomFieldDefinition) {
@@ -159,29 +154,6 @@ func (r *fieldBody) applyTo(d *ghl.CustomFieldDefinition) {
 	}
 }
 
-// customField finds the path's field. Callers hold s.mu.
-func (c *call) customField() (*location, int, reply, bool) {
-	l, rep, ok := c.location(c.params["locationId"])
-	if !ok {
-		return nil, 0, rep, false
-	}
-	i := slices.IndexFunc(l.fields, func(f *ghl.CustomFieldDefinition) bool { return f.ID == c.params["id"] })
-	if i < 0 {
-		return nil, 0, errReply(http.StatusNotFound, "Custom field not found"), false
-	}
-	return l, i, reply{}, true
-}
-
-func getCustomField(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.customField()
-	if !ok {
-		return rep
-	}
-	return jsonReply(http.StatusOK, map[string]any{"customField": *l.fields[i]})
-}
-
 func updateCustomField(c *call) reply {
 	var r fieldBody
 	keys := slices.DeleteFunc(slices.Clone(fieldKeys), func(k string) bool { return k == "dataType" })
@@ -194,23 +166,11 @@ func updateCustomField(c *call) reply {
 	if r.Model != "" && r.Model != "contact" && r.Model != "opportunity" {
 		return unprocessable("model must be one of the following values: contact, opportunity")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.customField()
+	_, list, i, rep, ok := customFields.find(c)
 	if !ok {
 		return rep
 	}
-	r.applyTo(l.fields[i])
-	return jsonReply(http.StatusOK, map[string]any{"customField": *l.fields[i]})
-}
-
-func deleteCustomField(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.customField()
-	if !ok {
-		return rep
-	}
-	l.fields = slices.Delete(l.fields, i, i+1)
-	return jsonReply(http.StatusOK, map[string]any{"succeded": true})
+	d := *(*list)[i]
+	r.applyTo(&d)
+	return customFields.replace(list, i, d)
 }

@@ -13,29 +13,14 @@ func addFollowers(c *call) reply { return changeFollowers(c, true) }
 func removeFollowers(c *call) reply { return changeFollowers(c, false) }
 
 func changeFollowers(c *call, add bool) reply {
-	var r struct {
-		Followers []string `json:"followers"`
-	}
-	if rep, ok := c.decode(&r, "followers"); !ok {
-		return rep
-	}
-	if len(r.Followers) == 0 {
-		return unprocessable("followers should not be empty")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
+	ct, changed, rep, ok := changeSet(c, "followers", func(ct *contact) *[]string { return (*[]string)(&ct.Followers) }, add)
 	if !ok {
 		return rep
 	}
 	if add {
-		all, added := union(ct.Followers, r.Followers)
-		ct.Followers = all
-		return jsonReply(http.StatusCreated, map[string]any{"followers": all, "followersAdded": nonNil(added)})
+		return jsonReply(status(add), map[string]any{"followers": ct.Followers, "followersAdded": nonNil(changed)})
 	}
-	rest, removed := minus(ct.Followers, r.Followers)
-	ct.Followers = rest
-	return jsonReply(http.StatusOK, map[string]any{"followers": rest, "followersRemoved": nonNil(removed)})
+	return jsonReply(status(add), map[string]any{"followers": ct.Followers, "followersRemoved": nonNil(changed)})
 }
 
 func addCampaign(c *call) reply {
@@ -43,8 +28,6 @@ func addCampaign(c *call) reply {
 	if rep, ok := c.decode(&r); !ok {
 		return rep
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	_, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -54,8 +37,6 @@ func addCampaign(c *call) reply {
 }
 
 func removeCampaign(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	_, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -65,8 +46,6 @@ func removeCampaign(c *call) reply {
 }
 
 func removeAllCampaigns(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	_, ct, rep, ok := c.contact()
 	if !ok {
 		return rep
@@ -91,8 +70,6 @@ func changeWorkflow(c *call, add bool) reply {
 			return unprocessable("eventStartTime must be a valid ISO 8601 date string")
 		}
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	_, ct, rep, ok := c.contact()
 	if !ok {
 		return rep

@@ -33,27 +33,11 @@ func (c *call) tagName() (string, reply, bool) {
 	return strings.TrimSpace(*r.Name), reply{}, true
 }
 
-func listLocationTags(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, rep, ok := c.tagLocation()
-	if !ok {
-		return rep
-	}
-	tags := make([]ghl.LocationTag, len(l.tags))
-	for i, t := range l.tags {
-		tags[i] = *t
-	}
-	return jsonReply(http.StatusOK, map[string]any{"tags": tags})
-}
-
 func createLocationTag(c *call) reply {
 	name, rep, ok := c.tagName()
 	if !ok {
 		return rep
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.tagLocation()
 	if !ok {
 		return rep
@@ -66,51 +50,16 @@ func createLocationTag(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"tag": *t})
 }
 
-// locationTag finds the path's tag. Callers hold s.mu.
-func (c *call) locationTag() (*location, int, reply, bool) {
-	l, rep, ok := c.tagLocation()
-	if !ok {
-		return nil, 0, rep, false
-	}
-	i := slices.IndexFunc(l.tags, func(t *ghl.LocationTag) bool { return t.ID == c.params["tagId"] })
-	if i < 0 {
-		return nil, 0, errReply(http.StatusNotFound, "Tag not found"), false
-	}
-	return l, i, reply{}, true
-}
-
-func getLocationTag(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.locationTag()
-	if !ok {
-		return rep
-	}
-	return jsonReply(http.StatusOK, map[string]any{"tag": *l.tags[i]})
-}
-
 func updateLocationTag(c *call) reply {
 	name, rep, ok := c.tagName()
 	if !ok {
 		return rep
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.locationTag()
+	_, list, i, rep, ok := locationTags.find(c)
 	if !ok {
 		return rep
 	}
-	l.tags[i].Name = name
-	return jsonReply(http.StatusOK, map[string]any{"tag": *l.tags[i]})
-}
-
-func deleteLocationTag(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	l, i, rep, ok := c.locationTag()
-	if !ok {
-		return rep
-	}
-	l.tags = slices.Delete(l.tags, i, i+1)
-	return jsonReply(http.StatusOK, map[string]any{"succeded": true})
+	t := *(*list)[i]
+	t.Name = name
+	return locationTags.replace(list, i, t)
 }

@@ -47,20 +47,20 @@ var routes = func() []routeDef {
 		{"GET", "/contacts/{contactId}", getContact},
 		{"PUT", "/contacts/{contactId}", updateContact},
 		{"DELETE", "/contacts/{contactId}", deleteContact},
-		{"GET", "/contacts/{contactId}/tasks", listTasks},
+		{"GET", "/contacts/{contactId}/tasks", contactTasks.list},
 		{"POST", "/contacts/{contactId}/tasks", createTask},
-		{"GET", "/contacts/{contactId}/tasks/{taskId}", getTask},
+		{"GET", "/contacts/{contactId}/tasks/{taskId}", contactTasks.get},
 		{"PUT", "/contacts/{contactId}/tasks/{taskId}", updateTask},
-		{"DELETE", "/contacts/{contactId}/tasks/{taskId}", deleteTask},
+		{"DELETE", "/contacts/{contactId}/tasks/{taskId}", contactTasks.delete},
 		{"PUT", "/contacts/{contactId}/tasks/{taskId}/completed", completeTask},
 		{"GET", "/contacts/{contactId}/appointments", listAppointments},
 		{"POST", "/contacts/{contactId}/tags", addTags},
 		{"DELETE", "/contacts/{contactId}/tags", removeTags},
-		{"GET", "/contacts/{contactId}/notes", listNotes},
+		{"GET", "/contacts/{contactId}/notes", contactNotes.list},
 		{"POST", "/contacts/{contactId}/notes", createNote},
-		{"GET", "/contacts/{contactId}/notes/{id}", getNote},
+		{"GET", "/contacts/{contactId}/notes/{id}", contactNotes.get},
 		{"PUT", "/contacts/{contactId}/notes/{id}", updateNote},
-		{"DELETE", "/contacts/{contactId}/notes/{id}", deleteNote},
+		{"DELETE", "/contacts/{contactId}/notes/{id}", contactNotes.delete},
 		{"POST", "/contacts/{contactId}/followers", addFollowers},
 		{"DELETE", "/contacts/{contactId}/followers", removeFollowers},
 		{"DELETE", "/contacts/{contactId}/campaigns/removeAll", removeAllCampaigns},
@@ -70,11 +70,11 @@ var routes = func() []routeDef {
 		{"DELETE", "/contacts/{contactId}/workflow/{workflowId}", removeWorkflow},
 
 		// locations.json: location tags (locationtags.go).
-		{"GET", "/locations/{locationId}/tags", listLocationTags},
+		{"GET", "/locations/{locationId}/tags", locationTags.list},
 		{"POST", "/locations/{locationId}/tags", createLocationTag},
-		{"GET", "/locations/{locationId}/tags/{tagId}", getLocationTag},
+		{"GET", "/locations/{locationId}/tags/{tagId}", locationTags.get},
 		{"PUT", "/locations/{locationId}/tags/{tagId}", updateLocationTag},
-		{"DELETE", "/locations/{locationId}/tags/{tagId}", deleteLocationTag},
+		{"DELETE", "/locations/{locationId}/tags/{tagId}", locationTags.delete},
 
 		// locations.json: tasks across the location (tasks.go).
 		{"POST", "/locations/{locationId}/tasks/search", searchLocationTasks},
@@ -82,9 +82,9 @@ var routes = func() []routeDef {
 		// locations.json: custom-field definitions (customfields.go).
 		{"GET", "/locations/{locationId}/customFields", listCustomFields},
 		{"POST", "/locations/{locationId}/customFields", createCustomField},
-		{"GET", "/locations/{locationId}/customFields/{id}", getCustomField},
+		{"GET", "/locations/{locationId}/customFields/{id}", customFields.get},
 		{"PUT", "/locations/{locationId}/customFields/{id}", updateCustomField},
-		{"DELETE", "/locations/{locationId}/customFields/{id}", deleteCustomField},
+		{"DELETE", "/locations/{locationId}/customFields/{id}", customFields.delete},
 
 		// calendars.json (Version 2021-04-15; calendars.go).
 		{"GET", "/calendars/events", listCalendarEvents},
@@ -96,7 +96,7 @@ var routes = func() []routeDef {
 		{"GET", "/calendars/appointments/{appointmentId}/notes", listAppointmentNotes},
 		{"POST", "/calendars/appointments/{appointmentId}/notes", createAppointmentNote},
 		{"PUT", "/calendars/appointments/{appointmentId}/notes/{noteId}", updateAppointmentNote},
-		{"DELETE", "/calendars/appointments/{appointmentId}/notes/{noteId}", deleteAppointmentNote},
+		{"DELETE", "/calendars/appointments/{appointmentId}/notes/{noteId}", appointmentNotes.delete},
 	}
 	out := make([]routeDef, len(defs))
 	for i, d := range defs {
@@ -190,15 +190,18 @@ func (s *Server) serve(r *http.Request, body []byte) reply {
 	if !ok {
 		return rep
 	}
+	// Every handler runs under the server's lock, taken here once: a
+	// handler reads and writes the store as it likes, and calls nothing
+	// that takes the lock.
 	c := &call{s: s, r: r, body: body, tok: tok, params: params, query: r.URL.Query()}
+	s.mu.Lock()
 	rep = h(c)
 	if r.Method != http.MethodGet && p != "/contacts/search" {
 		// After the write and before its answer: no read that starts after
 		// the answer can be served a cached encoding from before it.
-		s.mu.Lock()
 		s.gen++
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	if rep.header == nil {
 		rep.header = http.Header{}
 	}

@@ -361,10 +361,8 @@ func searchContacts(c *call) reply {
 	}
 	limit := *r.PageLimit
 
-	c.s.mu.Lock()
 	l, rep, ok := c.location(r.LocationID)
 	if !ok {
-		c.s.mu.Unlock()
 		return rep
 	}
 	hits := l.indexed(c.s.now(), c.s.cfg.searchLag) // already in the default order
@@ -420,7 +418,6 @@ func searchContacts(c *call) reply {
 		buf = append(buf, '}')
 	}
 	total := len(hits)
-	c.s.mu.Unlock()
 	buf = append(buf, `],"total":`...)
 	buf = strconv.AppendInt(buf, int64(total), 10)
 	buf = append(buf, `,"traceId":`...)

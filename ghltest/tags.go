@@ -25,8 +25,6 @@ func bulkTags(c *call) reply {
 	if r.Contacts == nil || r.Tags == nil {
 		return unprocessable("contacts must be an array", "tags must be an array")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(r.LocationID)
 	if !ok {
 		return rep
@@ -89,30 +87,44 @@ func addTags(c *call) reply { return changeTags(c, true) }
 func removeTags(c *call) reply { return changeTags(c, false) }
 
 func changeTags(c *call, add bool) reply {
-	var r struct {
-		Tags []string `json:"tags"`
-	}
-	if rep, ok := c.decode(&r, "tags"); !ok {
-		return rep
-	}
-	if len(r.Tags) == 0 {
-		return unprocessable("tags should not be empty")
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
+	ct, _, rep, ok := changeSet(c, "tags", func(ct *contact) *[]string { return &ct.Tags }, add)
 	if !ok {
 		return rep
-	}
-	status := http.StatusOK
-	if add {
-		ct.Tags, _ = union(ct.Tags, r.Tags)
-		status = http.StatusCreated
-	} else {
-		ct.Tags, _ = minus(ct.Tags, r.Tags)
 	}
 	ct.DateUpdated = c.s.stamp()
 	c.s.written(ct)
 	c.emit("ContactTagUpdate", ct.Contact)
-	return jsonReply(status, map[string]any{"tags": ct.Tags})
+	return jsonReply(status(add), map[string]any{"tags": ct.Tags})
+}
+
+// changeSet adds to or removes from one of the path contact's string sets
+// (its tags, its followers) the body's list under key, and returns what
+// changed.
+func changeSet(c *call, key string, set func(*contact) *[]string, add bool) (*contact, []string, reply, bool) {
+	var r map[string][]string
+	if rep, ok := c.decode(&r, key); !ok {
+		return nil, nil, rep, false
+	}
+	if len(r[key]) == 0 {
+		return nil, nil, unprocessable(key + " should not be empty"), false
+	}
+	_, ct, rep, ok := c.contact()
+	if !ok {
+		return nil, nil, rep, false
+	}
+	var changed []string
+	if add {
+		*set(ct), changed = union(*set(ct), r[key])
+	} else {
+		*set(ct), changed = minus(*set(ct), r[key])
+	}
+	return ct, changed, reply{}, true
+}
+
+// status is the answer's status to an add (201) or a removal (200).
+func status(add bool) int {
+	if add {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }

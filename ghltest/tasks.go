@@ -57,47 +57,6 @@ func (in *taskInput) apply(t *ghl.Task) {
 	}
 }
 
-// task finds the path's task. Callers hold s.mu.
-func (c *call) task() (*contact, int, reply, bool) {
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return nil, 0, rep, false
-	}
-	i := slices.IndexFunc(ct.tasks, func(t *ghl.Task) bool { return t.ID == c.params["taskId"] })
-	if i < 0 {
-		return nil, 0, errReply(http.StatusNotFound, "Task not found"), false
-	}
-	return ct, i, reply{}, true
-}
-
-func taskReply(status int, t *ghl.Task) reply {
-	return jsonReply(status, map[string]any{"task": *t})
-}
-
-func listTasks(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
-	if !ok {
-		return rep
-	}
-	out := make([]ghl.Task, 0, len(ct.tasks))
-	for _, t := range ct.tasks {
-		out = append(out, *t)
-	}
-	return jsonReply(http.StatusOK, map[string]any{"tasks": out})
-}
-
-func getTask(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	ct, i, rep, ok := c.task()
-	if !ok {
-		return rep
-	}
-	return taskReply(http.StatusOK, ct.tasks[i])
-}
-
 func createTask(c *call) reply {
 	var in taskInput
 	if rep, ok := c.decode(&in, taskKeys...); !ok {
@@ -106,17 +65,14 @@ func createTask(c *call) reply {
 	if msgs := in.check(true); len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	_, ct, rep, ok := c.contact()
+	ct, rep, ok := pathContact(c)
 	if !ok {
 		return rep
 	}
 	t := &ghl.Task{ID: c.s.newID(), ContactID: ct.ID}
 	in.apply(t)
-	ct.tasks = append(ct.tasks, t)
 	c.emit("TaskCreate", t)
-	return taskReply(http.StatusCreated, t)
+	return contactTasks.add(ct, t)
 }
 
 func updateTask(c *call) reply {
@@ -127,16 +83,13 @@ func updateTask(c *call) reply {
 	if msgs := in.check(false); len(msgs) > 0 {
 		return unprocessable(msgs...)
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	ct, i, rep, ok := c.task()
+	_, list, i, rep, ok := contactTasks.find(c)
 	if !ok {
 		return rep
 	}
-	t := *ct.tasks[i]
+	t := *(*list)[i]
 	in.apply(&t)
-	ct.tasks[i] = &t
-	return taskReply(http.StatusOK, &t)
+	return contactTasks.replace(list, i, t)
 }
 
 func completeTask(c *call) reply {
@@ -149,31 +102,16 @@ func completeTask(c *call) reply {
 	if in.Completed == nil {
 		return unprocessable("completed must be a boolean value")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	ct, i, rep, ok := c.task()
+	_, list, i, rep, ok := contactTasks.find(c)
 	if !ok {
 		return rep
 	}
-	t := *ct.tasks[i]
+	t := *(*list)[i]
 	t.Completed = *in.Completed
-	ct.tasks[i] = &t
 	if t.Completed {
 		c.emit("TaskComplete", &t)
 	}
-	return taskReply(http.StatusOK, &t)
-}
-
-func deleteTask(c *call) reply {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	ct, i, rep, ok := c.task()
-	if !ok {
-		return rep
-	}
-	c.emit("TaskDelete", ct.tasks[i])
-	ct.tasks = slices.Delete(slices.Clone(ct.tasks), i, i+1)
-	return succeeded(http.StatusOK)
+	return contactTasks.replace(list, i, t)
 }
 
 // searchLocationTasks serves POST /locations/{locationId}/tasks/search:
@@ -203,8 +141,6 @@ func searchLocationTasks(c *call) reply {
 	if limit < 1 || skip < 0 {
 		return unprocessable("limit must not be less than 1", "skip must not be less than 0")
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
 	l, rep, ok := c.location(c.params["locationId"])
 	if !ok {
 		return rep
