@@ -68,6 +68,11 @@ func (c *cli) serveFake(ctx context.Context, addr, hookURL string, contacts int,
 			hookURL, base64.StdEncoding.EncodeToString(der))
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	return serveUntil(ctx, hs, ln)
+}
+
+// serveUntil serves on ln until ctx ends, then shuts the server down.
+func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -121,14 +121,5 @@ func (c *cli) listen(ctx context.Context, addr, forward, save string, v *webhook
 		w.WriteHeader(status)
 		_, _ = w.Write(answer)
 	})}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shut)
-	}
+	return serveUntil(ctx, srv, ln)
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +23,7 @@ func TestListenVerifiesPrintsAndForwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var types []string
-	app := httptest.NewServer(webhook.NewHandler(v, func(_ context.Context, ev webhook.Event) error {
-		mu.Lock()
-		types = append(types, ev.EventType())
-		mu.Unlock()
-		return nil
-	}))
-	defer app.Close()
+	app, received := appHandler(t, v)
 	saved := t.TempDir()
 	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -62,10 +52,8 @@ func TestListenVerifiesPrintsAndForwards(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("listen ended with %d: %s", code, out.String())
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(types) != 1 || types[0] != webhook.ContactTagUpdate {
-		t.Fatalf("the app got %v; listen said %s", types, out.String())
+	if types := received(); len(types) != 1 || types[0] != webhook.ContactTagUpdate {
+		t.Fatalf("the app got %v; listen said %s", received(), out.String())
 	}
 	if !strings.Contains(out.String(), "ContactTagUpdate "+ghltest.DefaultLocationID) || !strings.Contains(out.String(), "valid; forwarded: 200") {
 		t.Fatalf("listen said %q", out.String())

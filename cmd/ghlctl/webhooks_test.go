@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,21 +39,13 @@ func TestTriggerReachesAHandlerThatTrustsTheKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var got []string
-	app := httptest.NewServer(webhook.NewHandler(v, func(_ context.Context, ev webhook.Event) error {
-		mu.Lock()
-		got = append(got, ev.EventType())
-		mu.Unlock()
-		return nil
-	}))
-	defer app.Close()
+	app, received := appHandler(t, v)
 	for _, typ := range triggerTypes {
 		if r := ghlctl(t, nil, "", vars, "webhooks", "trigger", typ, "--to", app.URL); r.code != 0 {
 			t.Fatalf("trigger %s: exit %d, %s", typ, r.code, r.stderr)
 		}
 	}
-	if len(got) != len(triggerTypes) {
+	if got := received(); len(got) != len(triggerTypes) {
 		t.Fatalf("the handler took %v", got)
 	}
 	other := ghlctl(t, nil, "", []string{"GHLCTL_CONFIG_DIR=" + t.TempDir()}, "webhooks", "trigger", "ContactCreate", "--to", app.URL)
@@ -117,4 +110,23 @@ func encodeKey(t *testing.T, k []byte) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(der)
+}
+
+// appHandler is an app's webhook endpoint on the SDK's handler, trusting
+// v; received returns the types of the events it took.
+func appHandler(t *testing.T, v *webhook.Verifier) (app *httptest.Server, received func() []string) {
+	var mu sync.Mutex
+	var types []string
+	app = httptest.NewServer(webhook.NewHandler(v, func(_ context.Context, ev webhook.Event) error {
+		mu.Lock()
+		types = append(types, ev.EventType())
+		mu.Unlock()
+		return nil
+	}))
+	t.Cleanup(app.Close)
+	return app, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(types)
+	}
 }
