@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -13,13 +14,14 @@ import (
 
 func (c *cli) apiCommand() *cobra.Command {
 	var data, version string
+	var paginate bool
 	cmd := &cobra.Command{
 		Use:   "api METHOD PATH",
 		Short: "Call any endpoint through the SDK's request path",
 		Long: `api sends one request to PATH (below the API's base URL, query included) with
 the SDK's rate limiter, retries and typed errors, and prints the answer's
 JSON. --data is the body: JSON text, or @FILE, or @- for stdin.`,
-		Example: `  ghlctl api GET "/contacts/?locationId=$GHL_LOCATION_ID&limit=5"
+		Example: `  ghlctl api GET "/contacts/?locationId=$GHL_LOCATION_ID&limit=100" --paginate
   ghlctl api PUT /contacts/ocQHyuzHvysMo5N5VsXc --data '{"city":"Paris"}'
   ghlctl api POST /contacts/search --data @search.json`,
 		Args: nArgs("METHOD", "PATH"),
@@ -46,20 +48,60 @@ JSON. --data is the body: JSON text, or @FILE, or @- for stdin.`,
 			if err != nil {
 				return err
 			}
-			var out json.RawMessage
 			var opts []ghl.CallOption
 			if version != "" {
 				opts = append(opts, ghl.WithVersion(version))
 			} else if strings.HasPrefix(args[1], "/calendars/") {
 				opts = append(opts, ghl.WithVersion(ghl.CalendarsVersion))
 			}
-			if err := cl.Do(cmd.Context(), method, args[1], in, &out, opts...); err != nil {
-				return err
+			if paginate && method != http.MethodGet {
+				return usagef("--paginate follows a GET list's pages")
 			}
-			return c.printJSON(out)
+			path := args[1]
+			for {
+				var out json.RawMessage
+				if err := cl.Do(cmd.Context(), method, path, in, &out, opts...); err != nil {
+					return err
+				}
+				if err := c.printJSON(out); err != nil {
+					return err
+				}
+				if !paginate {
+					return nil
+				}
+				if path = nextPage(path, out); path == "" {
+					return nil
+				}
+			}
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", "", "the request body: JSON, @FILE or @-")
+	cmd.Flags().BoolVar(&paginate, "paginate", false, "follow a GET list's pages (meta.startAfterId and startAfter), printing each")
 	cmd.Flags().StringVar(&version, "version", "", "the Version header (default the API's; the calendars' for /calendars/)")
 	return cmd
+}
+
+// nextPage is the path of the page after the one answered at path, from
+// its meta (startAfterId and startAfter, as the contacts list answers);
+// "" after the last.
+func nextPage(path string, answer json.RawMessage) string {
+	var page struct {
+		Meta struct {
+			StartAfterID string          `json:"startAfterId"`
+			StartAfter   json.RawMessage `json:"startAfter"`
+			NextPageURL  string          `json:"nextPageUrl"`
+		} `json:"meta"`
+	}
+	if json.Unmarshal(answer, &page) != nil || page.Meta.StartAfterID == "" || page.Meta.NextPageURL == "" {
+		return ""
+	}
+	u, err := url.Parse(path)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("startAfterId", page.Meta.StartAfterID)
+	q.Set("startAfter", strings.Trim(string(page.Meta.StartAfter), `"`))
+	u.RawQuery = q.Encode()
+	return u.String()
 }

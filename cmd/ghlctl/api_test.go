@@ -32,6 +32,22 @@ func TestAPICallsAnyEndpoint(t *testing.T) {
 	if r := ghlctl(t, srv, "", nil, "api", "GET", "/calendars/"+ghltest.DefaultCalendarID+"/free-slots?startDate=1735000000000&endDate=1735086400000"); r.code != 0 {
 		t.Fatalf("a calendars call: exit %d, %s", r.code, r.stderr)
 	}
+	// --paginate follows the list's pages: every contact once.
+	r = ghlctl(t, srv, "", nil, "api", "GET", "/contacts/?locationId="+ghltest.DefaultLocationID+"&limit=2", "--paginate")
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	seen := map[string]int{}
+	for dec.More() {
+		var page struct{ Contacts []struct{ ID string } }
+		if err := dec.Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Contacts {
+			seen[c.ID]++
+		}
+	}
+	if r.code != 0 || len(seen) != 3 || seen[ids[0]] != 1 {
+		t.Fatalf("--paginate: exit %d, %v, %s", r.code, seen, r.stderr)
+	}
 	r = ghlctl(t, srv, "", nil, "api", "GET", "/contacts/NoSuchContact0000001")
 	if r.code != exitNotFound || !strings.Contains(r.stderr, "404") {
 		t.Fatalf("a 404: exit %d, %q", r.code, r.stderr)
