@@ -97,8 +97,9 @@ type importRow struct {
 
 // importFile is a parsed import.
 type importFile struct {
-	header []string // the columns, the error column left out
-	rows   []importRow
+	header     []string // the columns, the error column left out
+	rows       []importRow
+	customKeys []string // the custom fields the columns map to, by key
 }
 
 // readImport reads and maps the file; a column that maps to nothing, or a
@@ -152,6 +153,11 @@ func (c *cli) readImport(name string, maps []string) (*importFile, error) {
 			name, unknown, strings.Join(importFields, ", "))
 	}
 	f := &importFile{}
+	for _, field := range fields {
+		if key, ok := strings.CutPrefix(field, "custom."); ok && !slices.Contains(f.customKeys, key) {
+			f.customKeys = append(f.customKeys, key)
+		}
+	}
 	for i, col := range head {
 		if i != errAt {
 			f.header = append(f.header, col)
@@ -245,6 +251,12 @@ func (c *cli) runImport(ctx context.Context, f *importFile, opts ghlsync.EnsureO
 	}
 	if externalKey != "" {
 		if opts.ExternalField, err = resolve(externalKey); err != nil {
+			return usageError{err}
+		}
+	}
+	// Every custom field the columns name must exist before a row is sent.
+	for _, key := range f.customKeys {
+		if _, err := resolve(key); err != nil {
 			return usageError{err}
 		}
 	}

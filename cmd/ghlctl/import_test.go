@@ -85,8 +85,19 @@ func TestImportRefusesBeforeSending(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want %q", tc.args[3:], r.code, r.stderr, tc.want)
 		}
 	}
+	// A custom field the location does not have: refused before any row.
+	r := ghlctl(t, srv, "", nil, "contacts", "import", file, "--map", "First Name=firstName", "--map", "Plan=custom.no_such_field")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `custom field "no_such_field"`) {
+		t.Errorf("an unknown custom field: exit %d, %q", r.code, r.stderr)
+	}
+	for _, req := range srv.Requests() {
+		if req.Method != "GET" {
+			t.Errorf("%s %s sent for an import with an unknown custom field", req.Method, req.Path)
+		}
+	}
+	srv.ResetRequests()
 	bad := people(3) + "Eve,Bad,not-an-email,Paris,,gold\n"
-	r := ghlctl(t, srv, "", nil, append([]string{"contacts", "import", writeFile(t, "p.csv", bad), "--dry-run", "-o", "csv"}, importMaps...)...)
+	r = ghlctl(t, srv, "", nil, append([]string{"contacts", "import", writeFile(t, "p.csv", bad), "--dry-run", "-o", "csv"}, importMaps...)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "4,3,1") || !strings.Contains(r.stderr, "line 5") {
 		t.Fatalf("dry run: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
