@@ -18,6 +18,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 )
 
 // TestFileStoreRefusesLinksAndOtherUsers: in a shared directory someone
@@ -96,15 +97,16 @@ func TestFileStoreDirectoryIsPrivate(t *testing.T) {
 
 // TestTwoOSProcessesShareAFileStore runs two real processes (this test
 // binary, started again) that share one FileStore directory and keep
-// calling the API while 1 s access tokens expire under them. Refresh
-// tokens are single-use in ghltest, so any refresh token spent twice would
-// show as a failed call.
+// calling the API while their access token is expired under them, four
+// times, each time a few hundred calls in. Refresh tokens are single-use in
+// ghltest, so a refresh token spent twice would show as a failed call, and
+// each expiry must cost one refresh between the two processes, not one each.
 func TestTwoOSProcessesShareAFileStore(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("skipped in -short mode: runs two processes for 3 seconds")
+		t.Skip("skipped in -short mode: runs two processes")
 	}
-	srv := ghltest.NewServer(ghltest.WithTokenLifetime(time.Second), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(3))
+	srv := ghltest.NewServer(ghltest.WithTokenLifetime(time.Hour), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(3))
 	defer srv.Close()
 	dir, key := t.TempDir(), randomKey(t)
 	store, err := ghl.NewFileStore(dir, key)
@@ -118,14 +120,28 @@ func TestTwoOSProcessesShareAFileStore(t *testing.T) {
 	var outs [2]strings.Builder
 	var wg sync.WaitGroup
 	var errs [2]error
+	var running atomic.Int32
 	for i := range 2 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestTokenWorkerProcess$", "-test.v")
 		cmd.Env = append(os.Environ(), "GHL_WORKER=1", "GHL_WORKER_BASE="+srv.URL(), "GHL_WORKER_DIR="+dir,
 			"GHL_WORKER_KEY="+hex.EncodeToString(key))
 		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
 		require.NoError(t, cmd.Start())
+		running.Add(1)
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = cmd.Wait() }()
+		go func() { defer wg.Done(); errs[i] = cmd.Wait(); running.Add(-1) }()
+	}
+	// Expire the token each time 250 more calls have come in.
+	expiries := 0
+	for i := 1; i <= 4; i++ {
+		testenv.WaitFor(t, "the workers' calls", func() bool {
+			return srv.RequestCount("GET", "/contacts/") >= 250*i || running.Load() == 0
+		})
+		if running.Load() == 0 {
+			break
+		}
+		srv.ExpireAccessTokens()
+		expiries++
 	}
 	wg.Wait()
 	calls, failures := 0, 0
@@ -142,10 +158,9 @@ func TestTwoOSProcessesShareAFileStore(t *testing.T) {
 		calls, failures = calls+n, failures+failed
 	}
 	grants := srv.TokenGrants("refresh_token")
-	t.Logf("2 processes, %d calls over 3 s of 1 s tokens (refreshed 200 ms early): %d refreshes, %d failed calls", calls, grants, failures)
-	assert.Positive(t, grants)
-	// A token lasts 800 ms before it is refreshed: about 4 expiries in 3 s.
-	assert.LessOrEqual(t, grants, 3000/800+3, "one refresh per expiry, not one per process")
+	t.Logf("2 processes, %d calls, the token expired %d times under them: %d refreshes, %d failed calls", calls, expiries, grants, failures)
+	assert.Equal(t, 4, expiries, "the workers finished before the fourth expiry")
+	assert.Equal(t, expiries, grants, "one refresh per expiry, not one per process")
 
 	tok, err := store.Load(context.Background(), ghltest.DefaultLocationID)
 	require.NoError(t, err)
@@ -169,19 +184,17 @@ func TestTokenWorkerProcess(t *testing.T) {
 		ghl.WithLocation(ghltest.DefaultLocationID), ghl.WithoutRateLimiter())
 	require.NoError(t, err)
 	var calls, failed atomic.Int32
-	deadline := time.Now().Add(3 * time.Second)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
+			for range 300 {
 				calls.Add(1)
 				if _, err := c.Contacts.List(context.Background(), ghl.ListOptions{Limit: 1}); err != nil {
 					failed.Add(1)
 					fmt.Println("call failed:", err)
 				}
-				time.Sleep(5 * time.Millisecond)
 			}
 		}()
 	}

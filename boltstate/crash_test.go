@@ -19,8 +19,9 @@ import (
 )
 
 // writeRecord is one record of the crash test's import: a link, a base, an
-// outbox entry and a history entry, in one batch (groups of `group`).
-func writeRecords(ctx context.Context, st *boltstate.State, from, group int) error {
+// outbox entry and a history entry, in one batch (groups of `group`);
+// written is told of each record written, before the batch commits.
+func writeRecords(ctx context.Context, st *boltstate.State, from, group int, written func(i int)) error {
 	return st.Batch(ctx, func(ctx context.Context) error {
 		for i := from; i < from+group; i++ {
 			id := fmt.Sprintf("p%06d", i)
@@ -35,13 +36,15 @@ func writeRecords(ctx context.Context, st *boltstate.State, from, group int) err
 					return err
 				}
 			}
+			written(i)
 		}
 		return nil
 	})
 }
 
 // TestCrashWriterProcess is the child of TestKilledMidImportLosesNothing:
-// it writes records until killed, printing each acknowledged group.
+// it writes records until killed, printing each record written (not yet
+// committed) and each acknowledged group.
 func TestCrashWriterProcess(t *testing.T) {
 	path := os.Getenv("GHL_CRASH_STATE")
 	if path == "" {
@@ -54,7 +57,7 @@ func TestCrashWriterProcess(t *testing.T) {
 	from, _ := strconv.Atoi(os.Getenv("GHL_CRASH_FROM"))
 	group, _ := strconv.Atoi(os.Getenv("GHL_CRASH_GROUP"))
 	for i := from; ; i += group {
-		if err := writeRecords(context.Background(), st, i, group); err != nil {
+		if err := writeRecords(context.Background(), st, i, group, func(i int) { fmt.Printf("write %d\n", i) }); err != nil {
 			t.Fatal(err)
 		}
 		fmt.Printf("ack %d\n", i+group)
@@ -82,24 +85,25 @@ func TestKilledMidImportLosesNothing(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		killAfter := 20 + rng.IntN(200) // acknowledgements before the kill
+		// The kill comes after a random line of the writer's: a record
+		// written inside a batch not yet committed, or a commit just
+		// acknowledged, while the writer goes on writing (a commit, its
+		// sync, or between them).
+		killAfter := 20 + rng.IntN(400)
 		sc := bufio.NewScanner(out)
 		seen := 0
 		for sc.Scan() {
 			if n, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
 				acked, _ = strconv.Atoi(n)
-				if seen++; seen == killAfter {
-					// Somewhere in the next writes: a commit, its sync, or
-					// between them.
-					time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
-					_ = cmd.Process.Signal(syscall.SIGKILL)
-					break
-				}
+			}
+			if seen++; seen == killAfter {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				break
 			}
 		}
 		_ = cmd.Wait()
 		if seen < killAfter {
-			t.Fatalf("round %d: the writer stopped after %d acknowledgements", round, seen)
+			t.Fatalf("round %d: the writer stopped after %d lines", round, seen)
 		}
 		st, err := boltstate.Open(path)
 		if err != nil {

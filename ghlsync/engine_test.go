@@ -26,6 +26,7 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -858,15 +859,13 @@ func TestEngineWiring(t *testing.T) {
 
 	// The contact appears; someone tags it in HighLevel; the tag arrives.
 	rid := ""
-	for rid == "" {
-		time.Sleep(time.Millisecond)
+	testenv.WaitFor(t, "ada's contact in HighLevel", func() bool {
 		rid, _, _ = state.RemoteID(ctx, ghlsync.KindContact, "ada")
-	}
+		return rid != ""
+	})
 	_, err = client.Tags.Add(ctx, rid, []string{"vip"})
 	require.NoError(t, err)
-	for !app.get("ada").Record.HasTag("vip") {
-		time.Sleep(time.Millisecond)
-	}
+	testenv.WaitFor(t, "the tag in the app", func() bool { return app.get("ada").Record.HasTag("vip") })
 }
 
 // TestEngineRepeatedFailureIsOneHistoryEntry: a person refused cycle after

@@ -30,6 +30,7 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghlsync"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/pgstate"
 	"github.com/ghlkit/ghl/webhook"
 )
@@ -298,7 +299,7 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	for i := range people {
 		sendEdit(edit{ID: fmt.Sprintf("p%02d", i), Create: fmt.Sprintf("p%02d@example.com", i)})
 	}
-	waitFor(t, "every person linked", func() bool {
+	testenv.WaitFor(t, "every person linked", func() bool {
 		n := 0
 		for i := range people {
 			if _, ok, _ := st.RemoteID(ctx, ghlsync.KindContact, fmt.Sprintf("p%02d", i)); ok {
@@ -361,13 +362,15 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 			_ = killed.cmd.Process.Signal(syscall.SIGKILL)
 			t.Logf("step %d: killed %s, the pull lease holder", step, holder)
 		}
-		time.Sleep(time.Duration(rng.IntN(8)) * time.Millisecond)
+		if rng.IntN(8) == 0 { // now and then, let the webhooks in flight land first
+			_ = srv.WaitWebhooks(ctx)
+		}
 	}
 	_ = srv.WaitWebhooks(ctx)
 
 	// Until both sides agree (each side's last write holds everywhere).
 	var mismatch string
-	waitFor(t, "both sides equal", func() bool {
+	testenv.WaitFor(t, "both sides equal", func() bool {
 		mismatch = ""
 		for i := range people {
 			id := fmt.Sprintf("p%02d", i)
@@ -468,21 +471,4 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	}
 	t.Logf("%d people, 300 edits, %s killed at step 150; lease then held by %s; %d writes by the replicas, %d overlapping; pollers in turn %v",
 		people, killed.name, holder, n, overlaps, pollers)
-}
-
-// waitFor waits until cond holds, checking every 50 ms, for as long as the
-// test may run; describe says what was last seen.
-func waitFor(t *testing.T, what string, cond func() bool, describe ...func() string) {
-	t.Helper()
-	deadline, ok := t.Deadline()
-	for !cond() {
-		if ok && time.Until(deadline) < 5*time.Second {
-			msg := ""
-			if len(describe) > 0 {
-				msg = describe[0]()
-			}
-			t.Fatalf("%s: never happened; last: %s", what, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

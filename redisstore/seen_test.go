@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl/internal/testenv"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ghlkit/ghl/redisstore"
@@ -118,12 +120,7 @@ func TestSeenStoreLeasesAndWindows(t *testing.T) {
 	}
 	// The replica dies without Done or Release: once the lease ends, a
 	// retry is new again (Redis expires the key; look until it has).
-	for i := 0; s.Claim("dies", window) != webhook.ClaimNew; i++ {
-		if i > 1000 {
-			t.Fatal("the processing lease never ended")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.WaitFor(t, "the processing lease's end", func() bool { return s.Claim("dies", window) == webhook.ClaimNew })
 
 	if got := s.Claim("ok", window); got != webhook.ClaimNew {
 		t.Fatalf("claim: %v", got)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/redisstore"
 )
 
@@ -56,7 +57,16 @@ func TestCompareAndSaveAndLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * 200 * time.Millisecond) // three TTLs: renewed every 66 ms
+	// Three TTLs pass on Redis's own clock (the one that expires the key),
+	// and the key is there at every look.
+	rdb := client(t, addr)
+	t0 := rdb.Time(ctx).Val()
+	testenv.WaitFor(t, "three lock TTLs on Redis's clock", func() bool {
+		if rdb.Exists(ctx, "ghl:lock:loc").Val() == 0 {
+			t.Fatal("a held lock's lease ran out under its live holder")
+		}
+		return rdb.Time(ctx).Val().Sub(t0) >= 3*200*time.Millisecond
+	})
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	if _, err := s.Lock(short, "loc"); err == nil {
@@ -77,12 +87,13 @@ func TestCompareAndSaveAndLock(t *testing.T) {
 }
 
 // TestTwoReplicasShareTokensThroughRedis: two sources on two Redis clients
-// (as two machines would have), 16 goroutines each, while 1-second tokens
-// expire: one refresh per expiry, no failed call, no refresh token spent twice.
+// (as two machines would have), 16 goroutines each, while the access token
+// is expired under them four times, each time 250 calls in: one refresh per
+// expiry, no failed call, no refresh token spent twice.
 func TestTwoReplicasShareTokensThroughRedis(t *testing.T) {
 	addr := startRedis(t)
 	ctx := context.Background()
-	srv := ghltest.NewServer(ghltest.WithTokenLifetime(time.Second), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(2))
+	srv := ghltest.NewServer(ghltest.WithTokenLifetime(time.Hour), ghltest.WithRateLimit(1_000_000, time.Second), ghltest.WithContacts(2))
 	defer srv.Close()
 	cfg := &ghl.OAuthConfig{ClientID: ghltest.DefaultClientID, ClientSecret: ghl.NewSecret(ghltest.DefaultClientSecret), BaseURL: srv.URL()}
 	code, err := srv.AuthorizationCode(cfg.ClientID, "", ghltest.DefaultLocationID, "contacts.readonly")
@@ -96,7 +107,6 @@ func TestTwoReplicasShareTokensThroughRedis(t *testing.T) {
 	}
 	var calls, failed atomic.Int32
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(3 * time.Second)
 	for r := range 2 {
 		store, _ := redisstore.NewTokenStore(redis.NewClient(&redis.Options{Addr: addr}), key)
 		src, err := cfg.NewSource(store, ghltest.DefaultLocationID, ghl.WithRefreshLeeway(200*time.Millisecond))
@@ -113,25 +123,43 @@ func TestTwoReplicasShareTokensThroughRedis(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for time.Now().Before(deadline) {
+				for range 50 {
 					calls.Add(1)
 					if _, err := c.Contacts.List(ctx, ghl.ListOptions{Limit: 1}); err != nil {
 						failed.Add(1)
 						t.Log(err)
 					}
-					time.Sleep(5 * time.Millisecond)
 				}
 			}()
 		}
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	finished := func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+	expiries := 0
+	for i := 1; i <= 4; i++ {
+		testenv.WaitFor(t, "the replicas' calls", func() bool { return int(calls.Load()) >= 250*i || finished() })
+		if finished() {
+			break
+		}
+		srv.ExpireAccessTokens()
+		expiries++
+	}
+	<-done
 	grants := srv.TokenGrants("refresh_token")
-	t.Logf("2 replicas, %d calls over 3 s of 1 s tokens: %d refreshes, %d failed", calls.Load(), grants, failed.Load())
+	t.Logf("2 replicas, %d calls, the token expired %d times under them: %d refreshes, %d failed", calls.Load(), expiries, grants, failed.Load())
 	if failed.Load() != 0 {
 		t.Fatalf("%d calls failed", failed.Load())
 	}
-	if grants < 2 || grants > 3000/800+2 {
-		t.Fatalf("%d refreshes; want one per expiry (about 3)", grants)
+	if expiries != 4 || grants != expiries {
+		t.Fatalf("%d refreshes for %d expiries; want one per expiry, four", grants, expiries)
 	}
 	tok, err := store0.Load(ctx, ghltest.DefaultLocationID)
 	if err != nil {
@@ -182,9 +210,9 @@ func replicaSource(t *testing.T, addr string, encKey []byte, cfg *ghl.OAuthConfi
 // lockHeld waits until some replica holds the location's refresh lock.
 func lockHeld(t *testing.T, rdb *redis.Client) {
 	t.Helper()
-	for rdb.Exists(context.Background(), "ghl:lock:"+ghltest.DefaultLocationID).Val() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testenv.WaitFor(t, "a replica holding the refresh lock", func() bool {
+		return rdb.Exists(context.Background(), "ghl:lock:"+ghltest.DefaultLocationID).Val() != 0
+	})
 }
 
 // TestLockLeaseOutlivesASlowRefresh: lock TTL 200 ms, and replica A's
@@ -268,9 +296,7 @@ func TestLostLeaseDuringARefreshIsNotAReauth(t *testing.T) {
 		ra <- err
 	}()
 	lockHeld(t, rdb)
-	for srv.TokenGrants("refresh_token") == 0 { // A's refresh reached HighLevel
-		time.Sleep(time.Millisecond)
-	}
+	testenv.WaitFor(t, "A's refresh at HighLevel", func() bool { return srv.TokenGrants("refresh_token") > 0 })
 	rdb.Del(ctx, "ghl:lock:"+ghltest.DefaultLocationID) // A's lease is gone
 	bTok, bErr := b.AccessToken(ctx)
 	aErr := <-ra

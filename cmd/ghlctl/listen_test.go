@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -33,12 +33,12 @@ func TestListenVerifiesPrintsAndForwards(t *testing.T) {
 			env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(string) string { return "" }})
 	}()
 	var addr string
-	for addr == "" {
+	testenv.WaitFor(t, "listen's address", func() bool {
 		if s, ok := strings.CutPrefix(out.String(), "listening on "); ok {
 			addr = strings.TrimSpace(strings.SplitN(s, "\n", 2)[0])
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return addr != ""
+	})
 	srv.DeliverWebhooks(addr, nil)
 	c, _ := srv.Client()
 	ids := srv.Seed(ghltest.DefaultLocationID, 1)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 )
 
 // syncBuffer is a buffer written by one goroutine and read by another.
@@ -55,14 +56,14 @@ func TestLoginThenUseTheStoredTokens(t *testing.T) {
 			env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: getenv})
 	}()
 	var authURL string
-	for authURL == "" {
+	testenv.WaitFor(t, "the choose-location page's URL", func() bool {
 		for _, line := range strings.Split(stderr.String(), "\n") {
 			if strings.HasPrefix(line, srv.URL()) {
 				authURL = line
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return authURL != ""
+	})
 	// The person approves: the page's form, posted; the redirect followed
 	// to ghlctl's loopback.
 	u, _ := url.Parse(authURL)

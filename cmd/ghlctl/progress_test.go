@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/testenv"
 )
 
 // TestProgressAsAPersonSeesIt runs an export in a real terminal (tmux)
@@ -43,17 +43,14 @@ func TestProgressAsAPersonSeesIt(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command(tmux, "-S", sock, "kill-server").Run() })
 	var screen string
-	for !strings.Contains(screen, "exported 3000 contacts") {
+	testenv.WaitFor(t, "the export's end on the screen", func() bool {
 		b, err := exec.Command(tmux, "-S", sock, "capture-pane", "-p", "-e", "-t", session).Output()
 		if err != nil {
 			t.Fatalf("capture-pane: %v", err)
 		}
 		screen = string(b)
-		if deadline, ok := t.Deadline(); ok && time.Until(deadline) < 5*time.Second {
-			t.Fatalf("the export never finished on screen:\n%s", screen)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(screen, "exported 3000 contacts")
+	}, func() string { return screen })
 	t.Logf("the screen:\n%s", screen)
 	if !strings.Contains(screen, "3000/3000 contacts (100%)") || !strings.Contains(screen, "requests paced at") {
 		t.Errorf("no final progress line on the screen:\n%s", screen)

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"strconv"
+	"testing"
+	"time"
 )
 
 // Long reports whether the long runs were asked for (GHL_TEST_LONG=1): the
@@ -29,5 +31,28 @@ func RaiseParallel(n int) {
 	})
 	if !chosen && !fuzzing {
 		_ = flag.Set("test.parallel", strconv.Itoa(n))
+	}
+}
+
+// WaitFor waits until cond holds, looking again every few milliseconds,
+// for as long as the test may run: it stands for "until this happens",
+// never for "this long". What it waits on is another process, a server or
+// a goroutine the test cannot be told by. If the test's deadline comes
+// near first, it fails, naming what it waited for and, with describe,
+// what it last saw.
+func WaitFor(t *testing.T, what string, cond func() bool, describe ...func() string) {
+	t.Helper()
+	deadline, bounded := t.Deadline()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if bounded && time.Until(deadline) < 5*time.Second {
+			last := ""
+			if len(describe) > 0 {
+				last = "; last: " + describe[0]()
+			}
+			t.Fatalf("%s: never happened%s", what, last)
+		}
+		<-tick.C
 	}
 }
