@@ -126,7 +126,10 @@ func (c *Call) Prepare(req *http.Request) error {
 // budget spent, or the caller's context ended while it waited).
 type LimiterError struct{ Err error }
 
+// Error is the limiter's own message.
 func (e *LimiterError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the limiter's error.
 func (e *LimiterError) Unwrap() error { return e.Err }
 
 // Limiter is the one seam between a call and a rate limiter: the SDK's
