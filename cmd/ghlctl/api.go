@@ -30,6 +30,9 @@ JSON. --data is the body: JSON text, or @FILE, or @- for stdin.`,
 			if !slices.Contains([]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, method) {
 				return usagef("method %q: want GET, POST, PUT, PATCH or DELETE", args[0])
 			}
+			if p := strings.ToLower(args[1]); strings.HasPrefix(p, "/oauth/token") || strings.HasPrefix(p, "/oauth/locationtoken") {
+				return usagef("%s answers tokens, which ghlctl never prints: use ghlctl login", args[1])
+			}
 			var in any
 			if data != "" {
 				raw := []byte(data)

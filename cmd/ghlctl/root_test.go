@@ -65,6 +65,7 @@ func TestUsageErrorsSendNothing(t *testing.T) {
 		{[]string{"api", "TRACE", "/contacts/"}, `method "TRACE"`},
 		{[]string{"api", "POST", "/contacts/", "--data", "{nope"}, "not JSON"},
 		{[]string{"api", "GET", "https://elsewhere.example/x"}, "path"},
+		{[]string{"api", "POST", "/oauth/token", "--data", "{}"}, "never prints"},
 		{[]string{"contacts", "import", "/no/such/file.csv"}, "no such file"},
 		{[]string{"reconcile", "/no/such/file.csv"}, "no such file"},
 		{[]string{"sync", "status"}, "--state is required"},
