@@ -28,7 +28,12 @@ type webhooks struct {
 	queue   chan []byte
 	stop    chan struct{}
 	stopped chan struct{}
-	pending sync.WaitGroup
+	// pending counts the deliveries queued and not yet sent; idle is
+	// closed whenever it is zero (a WaitGroup may not be waited on while
+	// deliveries are still being added, as they are mid-test).
+	pmu     sync.Mutex
+	pending int
+	idle    chan struct{}
 
 	mu   sync.Mutex
 	done []WebhookDelivery
@@ -44,7 +49,7 @@ func (s *Server) DeliverWebhooks(url string, signer *webhook.TestSigner) {
 		signer = s.WebhookSigner()
 	}
 	w := &webhooks{url: url, signer: signer, client: &http.Client{Timeout: 10 * time.Second},
-		queue: make(chan []byte, 10_000), stop: make(chan struct{}), stopped: make(chan struct{})}
+		queue: make(chan []byte, 10_000), stop: make(chan struct{}), stopped: make(chan struct{}), idle: closedChan()}
 	go w.run()
 	s.mu.Lock()
 	old := s.hooks
@@ -90,10 +95,8 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 	if w == nil {
 		return nil
 	}
-	done := make(chan struct{})
-	go func() { w.pending.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-w.idleNow():
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -119,7 +122,7 @@ func (w *webhooks) run() {
 		select {
 		case body := <-w.queue:
 			w.deliver(body)
-			w.pending.Done()
+			w.sent()
 		case <-w.stop:
 			return
 		}
@@ -167,7 +170,7 @@ func (w *webhooks) close() {
 	for {
 		select {
 		case <-w.queue:
-			w.pending.Done()
+			w.sent()
 		default:
 			return
 		}
@@ -279,12 +282,44 @@ func (c *call) emit(eventType string, v any) {
 	s.hookHeld = nil
 }
 
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// queued counts one more delivery pending.
+func (w *webhooks) queued() {
+	w.pmu.Lock()
+	if w.pending == 0 {
+		w.idle = make(chan struct{})
+	}
+	w.pending++
+	w.pmu.Unlock()
+}
+
+// sent counts one pending delivery sent, or given up.
+func (w *webhooks) sent() {
+	w.pmu.Lock()
+	if w.pending--; w.pending == 0 {
+		close(w.idle)
+	}
+	w.pmu.Unlock()
+}
+
+// idleNow is closed once no delivery queued so far is pending.
+func (w *webhooks) idleNow() <-chan struct{} {
+	w.pmu.Lock()
+	defer w.pmu.Unlock()
+	return w.idle
+}
+
 // send queues one delivery.
 func (w *webhooks) send(body []byte) {
-	w.pending.Add(1)
+	w.queued()
 	select {
 	case w.queue <- body:
 	default:
-		w.pending.Done() // the queue is full: this delivery is dropped
+		w.sent() // the queue is full: this delivery is dropped
 	}
 }
